@@ -1,0 +1,118 @@
+// The framework: a tiny Express-like `App`.
+//
+// It is plumbing, not the lesson, so it lives here once and every step imports it.
+// Two choices in it matter for the rest of the tutorial:
+//
+// 1. A handler is a plain function of plain data (`HandlerRequest` in, `AppResponse` out).
+//    Nothing in it is a `Request`, a socket or a closure over the server. That is what
+//    lets step 02 move the very same handlers into a Worker: only data that survives
+//    `postMessage` (structured clone) can cross between threads.
+//
+// 2. `handle()` never throws. A bad parameter becomes a 400, an unknown path a 404, a
+//    known path with the wrong method a 405, and any other error a 500. A server, or a
+//    worker, can call it in a loop and keep serving whatever one handler does.
+
+import type { AppResponse, RequestData } from "./http-types.ts";
+
+export type { AppResponse, RequestData } from "./http-types.ts";
+
+export type Method = "GET" | "POST" | "PUT" | "DELETE";
+
+/** What a handler sees: the request plus the parameters its route pattern captured. */
+export interface HandlerRequest extends RequestData {
+  params: Record<string, string>;
+}
+
+/** A handler returns text (sent as 200 text/plain) or a full response (see `json`, `text`). */
+export type HandlerResult = string | AppResponse;
+export type Handler = (request: HandlerRequest) => HandlerResult | Promise<HandlerResult>;
+
+/** Throw this from a handler to answer with a status other than 500. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "HttpError";
+  }
+}
+
+export function text(body: string, status = 200, headers: Record<string, string> = {}): AppResponse {
+  return { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers }, body };
+}
+
+export function json(value: unknown, status = 200, headers: Record<string, string> = {}): AppResponse {
+  return {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+    body: JSON.stringify(value),
+  };
+}
+
+interface Route {
+  method: Method;
+  path: string;
+  pattern: URLPattern;
+  handler: Handler;
+}
+
+export class App {
+  readonly #routes: Route[] = [];
+
+  get(path: string, handler: Handler): this {
+    return this.#add("GET", path, handler);
+  }
+  post(path: string, handler: Handler): this {
+    return this.#add("POST", path, handler);
+  }
+  put(path: string, handler: Handler): this {
+    return this.#add("PUT", path, handler);
+  }
+  delete(path: string, handler: Handler): this {
+    return this.#add("DELETE", path, handler);
+  }
+
+  /** Route one request and run its handler. Never throws: every failure is a response. */
+  async handle(request: RequestData): Promise<AppResponse> {
+    // URLPattern is the web standard for `/fibonacci/:n`-style paths: no hand-written regexes.
+    const matches = this.#routes
+      .map((route) => ({ route, match: route.pattern.exec({ pathname: request.path }) }))
+      .filter((m) => m.match !== null);
+
+    if (matches.length === 0) return text(`Not Found: no route for ${request.path}`, 404);
+
+    const found = matches.find((m) => m.route.method === request.method);
+    if (!found) {
+      const allowed = [...new Set(matches.map((m) => m.route.method))].join(", ");
+      return text(`Method Not Allowed: ${request.method} ${request.path} (allowed: ${allowed})`, 405, {
+        allow: allowed,
+      });
+    }
+
+    const params = cleanGroups(found.match?.pathname.groups ?? {});
+    try {
+      const result = await found.route.handler({ ...request, params });
+      return typeof result === "string" ? text(result) : result;
+    } catch (error) {
+      if (error instanceof HttpError) return text(error.message, error.status);
+      const message = error instanceof Error ? error.message : String(error);
+      const stack = error instanceof Error ? error.stack : undefined;
+      return { ...text(`Internal Server Error: ${message}`, 500), error: { message, stack } };
+    }
+  }
+
+  #add(method: Method, path: string, handler: Handler): this {
+    this.#routes.push({ method, path, pattern: new URLPattern({ pathname: path }), handler });
+    return this;
+  }
+}
+
+// URLPattern reports optional groups that did not match as `undefined`; handlers get strings only.
+function cleanGroups(groups: Record<string, string | undefined>): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [key, value] of Object.entries(groups)) {
+    if (value !== undefined) params[key] = decodeURIComponent(value);
+  }
+  return params;
+}

@@ -1,0 +1,92 @@
+// Runs one step's tests against one version of its files, and reads back what happened.
+//
+// A step's tests exist once, in steps/NN-slug/. To run them against the reference or a
+// known-wrong variant, the files are laid over a copy of the step in .verify/ (git-ignored):
+//
+//   .verify/solution--01-blocking-server/   = steps/01-… + solutions/01-…
+//   .verify/wrong-X--01-blocking-server/    = steps/01-… + solutions/01-… + solutions/01-…/wrong/X
+//
+// The copy sits two folders deep, like steps/NN-slug/, and the code imports the shared
+// plumbing as `#lib/…` (package.json "imports"), so every copy resolves it the same way.
+
+import { cpSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT, type Step } from "../steps.ts";
+import { bunTest } from "./bun-test.ts";
+
+export type Variant = { kind: "learner" } | { kind: "solution" } | { kind: "wrong"; name: string };
+
+export interface CaseResult {
+  name: string;
+  passed: boolean;
+  /** The failure's message, when it failed. */
+  message?: string;
+}
+
+export interface TestRun {
+  cases: CaseResult[];
+  passed: number;
+  failed: number;
+  /** Failures outside any test: a file that would not load, an error thrown after a test ended. */
+  errors: number;
+  /** Bun's own output, for showing to a learner. */
+  output: string;
+  timedOut: boolean;
+}
+
+export function variantLabel(variant: Variant): string {
+  return variant.kind === "wrong" ? `wrong/${variant.name}` : variant.kind;
+}
+
+/** Where the variant's files are laid out, ready to test. */
+export function prepare(step: Step, variant: Variant): string {
+  if (variant.kind === "learner") return step.dir;
+  const name = variant.kind === "wrong" ? `wrong-${variant.name}` : "solution";
+  const dir = join(ROOT, ".verify", `${name}--${step.slug}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  cpSync(step.dir, dir, { recursive: true });
+  cpSync(step.solutionDir, dir, { recursive: true, filter: (src) => !src.startsWith(join(step.solutionDir, "wrong")) });
+  if (variant.kind === "wrong") cpSync(join(step.solutionDir, "wrong", variant.name), dir, { recursive: true });
+  return dir;
+}
+
+export function runTests(step: Step, variant: Variant): Promise<TestRun> {
+  return bunTest(prepare(step, variant), `${step.slug}-${variantLabel(variant).replace("/", "-")}`);
+}
+
+/** Reads bun's JUnit report: one entry per `<testcase>`, with its `<failure message>` if any. */
+export function parseJunit(xml: string): CaseResult[] {
+  const cases: CaseResult[] = [];
+  const testcase = /<testcase\b([^>]*?)(\/>|>([\s\S]*?)<\/testcase>)/g;
+  for (const match of xml.matchAll(testcase)) {
+    const attributes = match[1] ?? "";
+    const body = match[3] ?? "";
+    const name = unescapeXml(/\bname="([^"]*)"/.exec(attributes)?.[1] ?? "(unnamed)");
+    const failure = /<(failure|error)\b[^>]*?message="([^"]*)"/.exec(body);
+    const skipped = /<skipped\b/.test(body);
+    if (skipped) continue;
+    cases.push(failure ? { name, passed: false, message: unescapeXml(failure[2] ?? "") } : { name, passed: true });
+  }
+  return cases;
+}
+
+/** Reads the closing counts of bun's console output (" 3 pass", " 1 fail", " 2 errors"). */
+export function parseSummary(output: string): { pass: number; fail: number; errors: number } {
+  const count = (pattern: RegExp) => Number(pattern.exec(output)?.[1] ?? 0);
+  return {
+    pass: count(/^\s*(\d+) pass$/m),
+    fail: count(/^\s*(\d+) fail$/m),
+    errors: count(/^\s*(\d+) errors?$/m),
+  };
+}
+
+function unescapeXml(text: string): string {
+  return text
+    .replace(/&#10;/g, "\n")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, "&");
+}
