@@ -1,0 +1,99 @@
+// Step 03: a pool of workers.
+//
+// One worker runs one heavy request at a time, so with one worker every app request waits
+// its turn even though the machine has more cores. The pool keeps N workers (one per core
+// by default) and for each task:
+//
+//   - hands it to an idle worker, marking that worker busy until it answers;
+//   - when every worker is busy, puts it at the back of a queue instead of failing (the
+//     blog's pool throws "No idle workers available" here, which under load means errors
+//     for requests that only needed to wait a few milliseconds);
+//   - when a worker finishes, gives it the task at the front of the queue, so tasks start
+//     in the order they arrived (first in, first out: nobody waits forever behind latecomers).
+//
+// Answers are matched to callers by id inside each AppWorker (step 02); the pool only
+// decides *who* runs *what*, and when.
+
+import type { AppResponse, RequestData } from "#lib/http-types.ts";
+import { AppWorker } from "./app-worker.ts";
+
+export interface PoolOptions {
+  appModule: string;
+  /** How many workers. One per core lets every core compute; more only adds switching. */
+  size?: number;
+}
+
+export interface PoolStats {
+  size: number;
+  idle: number;
+  busy: number;
+  queued: number;
+}
+
+interface Task {
+  request: RequestData;
+  resolve: (response: AppResponse) => void;
+  reject: (error: Error) => void;
+}
+
+export class WorkerPool {
+  readonly #idle: AppWorker[];
+  readonly #busy = new Set<AppWorker>();
+  readonly #queue: Task[] = [];
+  #closed = false;
+
+  private constructor(workers: AppWorker[]) {
+    this.#idle = workers;
+  }
+
+  /** Starts every worker and resolves once all of them are ready. */
+  static async create({ appModule, size = navigator.hardwareConcurrency }: PoolOptions): Promise<WorkerPool> {
+    if (!Number.isInteger(size) || size < 1) throw new Error(`a pool needs at least one worker, got size ${size}`);
+    const starts = Array.from({ length: size }, () => AppWorker.start(appModule));
+    const results = await Promise.allSettled(starts);
+    const workers = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failure) {
+      // Half a pool is no pool: stop the workers that did start, and say why the others did not.
+      for (const worker of workers) worker.terminate();
+      throw failure.reason;
+    }
+    return new WorkerPool(workers);
+  }
+
+  /** Runs one request on some worker, now if one is idle, else when its turn comes. */
+  run(request: RequestData): Promise<AppResponse> {
+    // TODO(step 03): refuse when the pool is closed (a rejected promise, not a throw). Else
+    // return a promise whose resolve/reject go, with the request, at the *back* of
+    // this.#queue as a Task, then call this.#dispatch(): it starts the task if a worker is idle.
+    void [request, this.#closed, this.#queue];
+    throw new Error("not implemented yet: see steps/03-worker-pool/README.md (WorkerPool.run)");
+  }
+
+  stats(): PoolStats {
+    return {
+      size: this.#idle.length + this.#busy.size,
+      idle: this.#idle.length,
+      busy: this.#busy.size,
+      queued: this.#queue.length,
+    };
+  }
+
+  /** Terminates every worker. Every task not yet answered is rejected, none is left pending. */
+  async close(): Promise<void> {
+    // TODO(step 03): mark the pool closed; reject every queued task with an error saying the
+    // pool was closed; terminate every worker, idle and busy (AppWorker.terminate rejects the
+    // tasks they were running); and empty the idle list and the busy set.
+    throw new Error("not implemented yet: see steps/03-worker-pool/README.md (WorkerPool.close)");
+  }
+
+  // Pairs idle workers with queued tasks, oldest task first, until one of the two runs out.
+  #dispatch(): void {
+    // TODO(step 03): while a worker is idle and a task is queued: take an idle worker, take
+    // the task at the *front* of the queue, mark the worker busy, and run the task with
+    // worker.request(). When that settles, pass the result on to the task's resolve/reject,
+    // then, unless the pool was closed meanwhile, move the worker back to idle and dispatch again.
+    void [this.#idle, this.#busy];
+    throw new Error("not implemented yet: see steps/03-worker-pool/README.md (WorkerPool #dispatch)");
+  }
+}
