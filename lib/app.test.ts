@@ -26,6 +26,12 @@ describe("App", () => {
     expect(JSON.parse(response.body).id).toBe("a b");
   });
 
+  test("a path that cannot be decoded is a 400, not an exception", async () => {
+    const response = await app.handle(requestData("/items/%E0%A4%A"));
+    expect(response.status).toBe(400);
+    expect(response.body).toContain("malformed");
+  });
+
   test("a string result is a 200 text/plain", async () => {
     const response = await app.handle(requestData("/items/1", { method: "DELETE" }));
     expect(response).toMatchObject({ status: 200, body: "deleted" });

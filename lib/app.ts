@@ -90,12 +90,15 @@ export class App {
       });
     }
 
-    const params = cleanGroups(found.match?.pathname.groups ?? {});
     try {
+      // Inside the `try`: a path like `/fibonacci/%zz` cannot be decoded, and that is the
+      // client's mistake (a 400), not a reason for `handle` to throw and take a worker down.
+      const params = cleanGroups(found.match?.pathname.groups ?? {});
       const result = await found.route.handler({ ...request, params });
       return typeof result === "string" ? text(result) : result;
     } catch (error) {
       if (error instanceof HttpError) return text(error.message, error.status);
+      if (error instanceof URIError) return text(`Bad Request: malformed percent-encoding in ${request.path}`, 400);
       const message = error instanceof Error ? error.message : String(error);
       const stack = error instanceof Error ? error.stack : undefined;
       return { ...text(`Internal Server Error: ${message}`, 500), error: { message, stack } };

@@ -59,3 +59,18 @@ app.get("/loop", () => {
   // A runaway handler: only terminating its thread stops it.
   for (;;) {}
 });
+
+// Step 05: deaths that leave the request unanswered, so only the pool can answer it.
+app.get("/crash/pending", () => {
+  // An uncaught error while the handler's answer is still pending: the worker dies first.
+  setTimeout(() => {
+    throw new Error("uncaught error while a request was pending, on purpose");
+  }, 0);
+  return new Promise<string>(() => {});
+});
+app.get("/crash/rejection", () => {
+  // An unhandled rejection also kills a Bun worker, and its close event says code 0, "terminated
+  // normally": the same as a terminate() we asked for. Only our own flag tells them apart.
+  void Promise.reject(new Error("unhandled rejection on purpose"));
+  return new Promise<string>(() => {});
+});

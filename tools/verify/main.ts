@@ -8,13 +8,15 @@
 // It ends with one line, `tests: N passed, M failed`, counting every test case and check.
 // `npm test -- 03` verifies one step only (plus the type check).
 
+import { writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import Table from "cli-table3";
 import pc from "picocolors";
 import { progress } from "../progress.ts";
 import { findStep, listSteps, ROOT, type Step } from "../steps.ts";
 import { bunTest } from "./bun-test.ts";
-import { runTests } from "./run-tests.ts";
+import { prepared, runTests } from "./run-tests.ts";
 import { firstLine, solutionVerdict, starterVerdict, wrongVerdict, type Verdict } from "./verdicts.ts";
 import { starterIsUntouched } from "./starter.ts";
 
@@ -32,6 +34,7 @@ function tally(ok: boolean, what: string, detail: string, count = 1): void {
   }
 }
 
+const wrongDirs: string[] = [];
 const steps: Step[] = positionals.length === 0 ? listSteps() : positionals.map(requireStep);
 
 // 1. Types.
@@ -88,6 +91,7 @@ for (const step of steps) {
   for (const name of step.wrongVariants) {
     p.update(`step ${step.id}: wrong variant ${name}`);
     const verdict = wrongVerdict(await runTests(step, { kind: "wrong", name }));
+    wrongDirs.push(prepared(step, { kind: "wrong", name }));
     tally(verdict.ok, `step ${step.id} wrong/${name}`, verdict.detail);
     wrongOk &&= verdict.ok;
     wrong.push(`${mark(verdict.ok)} ${name}${verdict.ok ? "" : `: ${verdict.detail}`}`);
@@ -100,6 +104,20 @@ for (const step of steps) {
 
   p.done(`step ${step.id}: ${step.title}`, solution.ok && starter.ok && wrongOk);
   table.push([`${step.id} ${step.slug.slice(3)}`, `${mark(solution.ok)} ${solution.detail}`, `${mark(starter.ok)} ${starter.detail}`, wrong.join("\n")]);
+}
+
+// 4. The wrong variants, type-checked where they run: laid over the solution in .verify/.
+//    In place (solutions/NN/wrong/X/) they could not resolve the solution files they import.
+if (wrongDirs.length > 0) {
+  const p = progress("type-checking the wrong variants as the tests run them");
+  const config = join(ROOT, ".verify", "tsconfig.wrong.json");
+  writeFileSync(config, JSON.stringify({ extends: "../tsconfig.json", include: wrongDirs.map((d) => relative(join(ROOT, ".verify"), d)), exclude: [] }));
+  const tsc = Bun.spawnSync([`${ROOT}/node_modules/.bin/tsc`, "--noEmit", "-p", config], { cwd: ROOT });
+  const ok = tsc.exitCode === 0;
+  const out = tsc.stdout.toString().trim();
+  p.done(`wrong variants: ${ok ? "type-check clean" : "type errors"}`, ok);
+  if (!ok) console.log(out);
+  tally(ok, "tsc over .verify/wrong-*", firstLine(out));
 }
 
 console.log(table.toString());

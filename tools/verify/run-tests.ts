@@ -38,11 +38,17 @@ export function variantLabel(variant: Variant): string {
   return variant.kind === "wrong" ? `wrong/${variant.name}` : variant.kind;
 }
 
-/** Where the variant's files are laid out, ready to test. */
-export function prepare(step: Step, variant: Variant): string {
+/** Where a variant's files are laid out (by `prepare`). */
+export function prepared(step: Step, variant: Variant): string {
   if (variant.kind === "learner") return step.dir;
   const name = variant.kind === "wrong" ? `wrong-${variant.name}` : "solution";
-  const dir = join(ROOT, ".verify", `${name}--${step.slug}`);
+  return join(ROOT, ".verify", `${name}--${step.slug}`);
+}
+
+/** Lays the variant's files out, ready to test. */
+export function prepare(step: Step, variant: Variant): string {
+  const dir = prepared(step, variant);
+  if (variant.kind === "learner") return dir;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   cpSync(step.dir, dir, { recursive: true });
