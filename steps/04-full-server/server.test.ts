@@ -21,7 +21,7 @@ const WORKERS = 2;
  * on a correct server they take a fraction of a second. A wrong one only gets there once a
  * gate gives up (4 s each), and this lets it fail on an assertion that says why, not on a timeout.
  */
-const SLOW_FAILURE_MS = 20_000;
+const SLOW_FAILURE_MS = 10_000;
 
 let server: RunningServer;
 const events = new EventLog();
@@ -228,7 +228,7 @@ async function runAlone(steps: string) {
     setTimeout(() => process.exit(3), 5_000).unref();
   `;
   // The same safety net, seen from this side, should the child hang before it reaches the timer.
-  const child = Bun.spawn([process.execPath, "-e", script], { cwd: import.meta.dir, stdout: "pipe", stderr: "pipe", timeout: 16_000 });
+  const child = Bun.spawn([process.execPath, "-e", script], { cwd: import.meta.dir, stdout: "pipe", stderr: "pipe", timeout: 9_000 });
   try {
     const [out, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
     const code = await child.exited;

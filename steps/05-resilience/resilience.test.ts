@@ -22,7 +22,7 @@ import { startServer, type ResilientServer } from "./server.ts";
 
 const WORKERS = 2;
 /** Room for a wrong implementation to fail on an assertion (a gate gives up after 4 s), not on a timeout. */
-const SLOW_FAILURE_MS = 20_000;
+const SLOW_FAILURE_MS = 10_000;
 /** /loop never returns: this product limit is what ends it. Every other route gets a generous one. */
 const deadlineMs = (request: { path: string }) => (request.path === "/loop" ? 50 : 60_000);
 
@@ -225,7 +225,7 @@ describe("graceful shutdown", () => {
       // Should something keep the process alive after the shutdown, this ends it (code 3).
       setTimeout(() => process.exit(3), 10_000).unref();
     `;
-    const child = Bun.spawn([process.execPath, "-e", script], { cwd: import.meta.dir, stdout: "pipe", stderr: "pipe", timeout: 16_000 });
+    const child = Bun.spawn([process.execPath, "-e", script], { cwd: import.meta.dir, stdout: "pipe", stderr: "pipe", timeout: 9_000 });
     try {
       const lines = readLines(child.stdout);
       const url = (await lines.until((line) => line.startsWith("url "))).slice(4);

@@ -7,7 +7,7 @@ import { ROOT } from "../steps.ts";
 import { parseJunit, parseSummary, type TestRun } from "./run-tests.ts";
 
 /** Per-test time limit: generous, since it only catches hangs; tests never measure speed. */
-const TEST_TIMEOUT_MS = 20_000;
+const TEST_TIMEOUT_MS = 10_000;
 /** Whole-run limit, so that no broken variant can hang the verifier. */
 const RUN_TIMEOUT_MS = 180_000;
 

@@ -27,6 +27,7 @@ let passed = 0;
 let failed = 0;
 const problems: string[] = [];
 function tally(ok: boolean, what: string, detail: string, count = 1): void {
+  if (count === 0) return;
   if (ok) passed += count;
   else {
     failed += count;
@@ -63,8 +64,13 @@ if (positionals.length === 0) {
 }
 
 // 3. Each step against the contract.
-const table = new Table({ head: ["step", "solution", "starter", "wrong variants"], style: { head: ["cyan"] } });
+const tty = process.stdout.isTTY === true;
+const table = new Table({
+  head: ["step", "solution", "starter", "wrong variants", "time"],
+  style: tty ? { head: ["cyan"], border: ["grey"] } : { head: [], border: [] },
+});
 for (const step of steps) {
+  const started = performance.now();
   const p = progress(`step ${step.id}: solution`);
   const solutionRun = await runTests(step, { kind: "solution" });
   const solution = solutionVerdict(solutionRun);
@@ -103,7 +109,7 @@ for (const step of steps) {
   }
 
   p.done(`step ${step.id}: ${step.title}`, solution.ok && starter.ok && wrongOk);
-  table.push([`${step.id} ${step.slug.slice(3)}`, `${mark(solution.ok)} ${solution.detail}`, `${mark(starter.ok)} ${starter.detail}`, wrong.join("\n")]);
+  table.push([`${step.id} ${step.slug.slice(3)}`, `${mark(solution.ok)} ${solution.detail}`, `${mark(starter.ok)} ${starter.detail}`, wrong.join("\n"), `${((performance.now() - started) / 1000).toFixed(0)} s`]);
 }
 
 // 4. The wrong variants, type-checked where they run: laid over the solution in .verify/.
@@ -129,7 +135,7 @@ console.log(`tests: ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
 
 function mark(ok: boolean): string {
-  return ok ? pc.green("✓") : pc.red("✗");
+  return ok ? (tty ? pc.green("✓") : "✓") : tty ? pc.red("✗") : "✗";
 }
 
 function requireStep(name: string): Step {

@@ -16,7 +16,6 @@
 // decides *who* runs *what*, and when.
 
 import type { AppResponse, RequestData } from "#lib/http-types.ts";
-// @ts-expect-error: app-worker.ts is the solution's, laid next to this file by the verifier (npm test).
 import { AppWorker } from "./app-worker.ts";
 
 export interface PoolOptions {

@@ -1,6 +1,5 @@
 // WRONG (the blog's sketch): rejects a task with "No idle workers available" when every worker is busy, instead of queueing it.
 import type { AppResponse, RequestData } from "#lib/http-types.ts";
-// @ts-expect-error: app-worker.ts is the solution's, laid next to this file by the verifier (npm test).
 import { AppWorker } from "./app-worker.ts";
 
 export interface PoolOptions {
