@@ -49,16 +49,26 @@ afterAll(async () => {
 async function hold(run: (path: string) => Promise<Answer | { body: string }>, count: number) {
   const gates: Gate[] = Array.from({ length: count }, () => newGate());
   const answered: string[] = [];
-  const answers = Promise.all(
-    gates.map((gate) =>
-      run(`/gate/${gate.token}`).then((answer) => {
-        answered.push(gate.token);
-        return answer;
-      }),
+  const each = gates.map((gate) =>
+    run(`/gate/${gate.token}`).then((answer) => {
+      answered.push(gate.token);
+      return answer;
+    }),
+  );
+  const answers = Promise.all(each);
+  answers.catch(() => {});
+  // A gated request that is answered before its handler even started never reached a worker:
+  // fail at once with that answer (it names what is missing) instead of waiting for a start.
+  await Promise.all(
+    gates.map((gate, i) =>
+      Promise.race([
+        events.waitForStart(gate.token),
+        (each[i] as Promise<Answer | { body: string }>).then((answer) => {
+          throw new Error(`/gate/${gate.token} was answered before its handler started: ${answer.body}`);
+        }),
+      ]),
     ),
   );
-  answers.catch(() => {});
-  await Promise.all(gates.map((gate) => events.waitForStart(gate.token)));
   return {
     answered,
     expected: gates.map((gate) => `released ${gate.token}`),
