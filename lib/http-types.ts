@@ -21,8 +21,10 @@ export interface AppResponse {
   headers: Record<string, string>;
   body: string;
   /**
-   * For a 500: the error the handler threw, as data (an `Error` loses its stack when it is
-   * cloned across threads). For the server's logs; never sent to the client.
+   * For a 500: the error the handler threw, as plain data. An `Error` posted between threads
+   * keeps its message and stack but arrives as a plain `Error`: its subclass and own fields
+   * (an `HttpError`'s `status`) are lost. Plain data says exactly what crosses. For the
+   * server's logs; never sent to the client.
    */
   error?: { message: string; stack?: string };
 }

@@ -94,15 +94,25 @@ export class WorkerPool {
       const worker = this.#idle.pop() as AppWorker;
       const task = this.#queue.shift() as Task;
       this.#busy.add(worker);
-      worker
-        .request(task.request)
-        .then(task.resolve, task.reject)
-        .finally(() => {
-          if (this.#closed) return;
-          this.#busy.delete(worker);
-          this.#idle.push(worker);
-          this.#dispatch();
-        });
+      worker.request(task.request).then(
+        (response) => {
+          this.#release(worker);
+          task.resolve(response);
+        },
+        (error: Error) => {
+          this.#release(worker);
+          task.reject(error);
+        },
+      );
     }
+  }
+
+  // The worker is free again *before* its caller hears the answer: whoever reads `stats()`
+  // right after `await pool.run()` sees it idle, and the next queued task is already on its way.
+  #release(worker: AppWorker): void {
+    if (this.#closed) return; // close() has terminated it: it must not come back as idle
+    this.#busy.delete(worker);
+    this.#idle.push(worker);
+    this.#dispatch();
   }
 }

@@ -7,8 +7,10 @@ import { createTwoFilesPatch } from "diff";
 import pc from "picocolors";
 import { progress } from "../progress.ts";
 import { listSteps, ROOT, type Step } from "../steps.ts";
-import { runTests, type TestRun } from "../verify/run-tests.ts";
-import { firstLine, learnerState, type LearnerState } from "../verify/verdicts.ts";
+import { expectedNames } from "../verify/expected.ts";
+import { distinctErrors, runTests, UNNAMED, withDropped, type TestRun } from "../verify/run-tests.ts";
+import { learnerState, solutionVerdict, type LearnerState } from "../verify/verdicts.ts";
+import { hintsFile, parseHints, readSeen, writeSeen, type Tier } from "./hints.ts";
 
 const colour: Record<LearnerState, (s: string) => string> = {
   passing: pc.green,
@@ -39,30 +41,40 @@ export async function list(): Promise<number> {
 }
 
 /** `npm start -- check NN`: the step's tests on the learner's files, with what is missing. */
-export async function check(step: Step): Promise<number> {
+export async function check(step: Step, { verbose = false }: { verbose?: boolean } = {}): Promise<number> {
   const p = progress(`step ${step.id}: running its tests on your files in ${relative(ROOT, step.dir)}/`);
-  const run = await runTests(step, { kind: "learner" });
+  const raw = await runTests(step, { kind: "learner" });
+  // Tests bun dropped (behind a failed set-up, or in a file that did not load) count as failed.
+  const run = solutionVerdict(raw).ok ? raw : withDropped(raw, await expectedNames(step));
   const state = learnerState(run, step);
-  p.done(`step ${step.id}: ${state} (${run.passed} passed, ${run.failed} failed${run.errors ? `, ${run.errors} errors` : ""})`, state === "passing");
+  p.done(`step ${step.id}: ${state} (${run.passed} passed, ${run.failed} failed${run.errors ? `, ${run.errors} errors outside the tests` : ""})`, state === "passing");
   printCases(run);
 
+  if (run.timedOut) console.log(pc.red("\nThe tests did not finish: something in your code never answered. The failures above say what was awaited."));
+  if (run.errors > 0 || run.cases.length === 0) {
+    // Something broken before or around the tests: a file that does not load, an error thrown
+    // after a test. Bun repeats it for every test file; once is enough.
+    const errors = distinctErrors(run.output);
+    console.log(pc.red("\nSomething failed outside the tests (a file that does not load, an error thrown after a test):"));
+    console.log(errors.length > 0 ? errors.join("\n\n") : lastLines(run.output, 30));
+  }
+  if (verbose) {
+    console.log(pc.dim("\n--- bun test's own output ---"));
+    console.log(run.output.trim());
+  }
   if (state === "passing") {
     console.log(pc.green(`\nStep ${step.id} passes. Benchmark it: npm run bench -- ${step.id}`));
     return 0;
   }
-  if (run.errors > 0 || run.cases.length === 0 || run.timedOut) {
-    // Not a test failing, something broken before or around the tests: show bun's own words.
-    console.log(pc.red("\nSomething failed outside the tests (a file that does not load, an error thrown after a test):"));
-    console.log(run.output.trim());
-  }
-  console.log(`\nStuck? ${pc.bold(`npm start -- hint ${step.id}`)}, or compare with the reference: ${pc.bold(`npm start -- diff ${step.id}`)}`);
+  console.log(`\nStuck? ${pc.bold(`npm start -- hint ${step.id}`)} (one tier at a time), or compare with the reference: ${pc.bold(`npm start -- diff ${step.id}`)}`);
+  if (!verbose) console.log(pc.dim(`bun's own output: npm start -- check ${step.id} --verbose`));
   return 1;
 }
 
 function printCases(run: TestRun): void {
   for (const c of run.cases) {
     // Bun names a failing beforeAll "(unnamed)": say what it is, since it stops every test after it.
-    const name = c.name === "(unnamed)" ? "set-up before the tests (beforeAll)" : c.name;
+    const name = c.name.endsWith(UNNAMED) ? c.name.replace(UNNAMED, "set-up before the tests (beforeAll/beforeEach)") : c.name;
     if (c.passed) console.log(`  ${pc.green("✓")} ${name}`);
     else {
       console.log(`  ${pc.red("✗")} ${name}`);
@@ -72,17 +84,51 @@ function printCases(run: TestRun): void {
   }
 }
 
-/** `npm start -- hint NN`: the brief's "Hints" section. */
-export function hint(step: Step): number {
-  const readme = join(step.dir, "README.md");
-  const text = existsSync(readme) ? readFileSync(readme, "utf8") : "";
-  const section = /^## Hints\s*\n([\s\S]*?)(?=^## |\s*$(?![\s\S]))/m.exec(text)?.[1]?.trim();
-  if (!section) {
-    console.log(`Step ${step.id}'s brief has no hints. Read ${relative(ROOT, readme)} or the reference in ${relative(ROOT, step.solutionDir)}/.`);
+function lastLines(text: string, count: number): string {
+  return text.trim().split("\n").slice(-count).join("\n");
+}
+
+export interface HintOptions {
+  /** Every tier at once. */
+  all?: boolean;
+  /** One given tier (1-based), whatever was seen before. */
+  tier?: number;
+}
+
+/** `npm start -- hint NN [--all | --tier N]`: the next tier of the step's hints. */
+export function hint(step: Step, { all = false, tier }: HintOptions = {}): number {
+  const file = hintsFile(step);
+  const tiers = existsSync(file) ? parseHints(readFileSync(file, "utf8")) : [];
+  if (tiers.length === 0) {
+    console.log(`Step ${step.id} has no hints. Read ${relative(ROOT, join(step.dir, "README.md"))}, or the reference in ${relative(ROOT, step.solutionDir)}/.`);
     return 0;
   }
-  console.log(pc.bold(`Hints for step ${step.id}:\n`));
-  console.log(section);
+  const seen = readSeen();
+  const already = seen[step.id] ?? 0;
+  let shown: Tier[];
+  if (all) shown = tiers;
+  else if (tier !== undefined) {
+    const wanted = tiers.find((t) => t.number === tier);
+    if (!wanted) {
+      console.error(pc.red(`Step ${step.id}'s hints have tiers ${tiers.map((t) => t.number).join(", ")}; there is no tier ${tier}.`));
+      return 2;
+    }
+    shown = [wanted];
+  } else if (already >= tiers.length) {
+    console.log(pc.dim(`You have seen all ${tiers.length} tiers of step ${step.id}'s hints; here is the last one again.`));
+    console.log(pc.dim(`(--all shows every tier; the reference is in ${relative(ROOT, step.solutionDir)}/, and npm start -- diff ${step.id} compares.)\n`));
+    shown = tiers.slice(-1);
+  } else shown = [tiers[already] as Tier];
+
+  console.log(pc.bold(`Hints for step ${step.id}`));
+  for (const t of shown) {
+    console.log(pc.cyan(`\nTier ${t.number} of ${tiers.length}: ${t.title}\n`));
+    console.log(t.body);
+  }
+  const highest = Math.max(already, ...shown.map((t) => tiers.indexOf(t) + 1));
+  if (highest !== already) writeSeen({ ...seen, [step.id]: highest });
+  const next = tiers[highest];
+  if (next && !all) console.log(pc.dim(`\nStill stuck? npm start -- hint ${step.id} shows tier ${next.number} (${next.title}).`));
   return 0;
 }
 

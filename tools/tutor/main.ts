@@ -2,7 +2,8 @@
 //
 //   npm start                    every step and its state, and what to do next
 //   npm start -- check 01        run step 01's tests on your files; says what is missing
-//   npm start -- hint 01         the hints from step 01's brief
+//   npm start -- check 01 --verbose   the same, with bun's own output
+//   npm start -- hint 01         one more tier of step 01's hints (--all: every tier; --tier N)
 //   npm start -- diff 01         your files against the reference solution
 //   npm start -- help
 
@@ -15,8 +16,9 @@ export const USAGE = `usage: npm start -- [command] [step]
 
 commands:
   list            every step and its state (the default)
-  check NN        run step NN's tests on your files
-  hint NN         show step NN's hints
+  check NN        run step NN's tests on your files (--verbose: bun's own output too)
+  hint NN         the next tier of step NN's hints: 1 which idea, 2 the shape, 3 close to the code
+                  (--all: every tier; --tier N: that tier)
   diff NN         compare your files for step NN with the reference
   help            this text
 
@@ -29,8 +31,14 @@ function usageError(message: string): never {
 }
 
 let positionals: string[];
+let flags: { all?: boolean; tier?: string; verbose?: boolean };
 try {
-  ({ positionals } = parseArgs({ args: Bun.argv.slice(2), allowPositionals: true, strict: true }));
+  ({ positionals, values: flags } = parseArgs({
+    args: Bun.argv.slice(2),
+    allowPositionals: true,
+    strict: true,
+    options: { all: { type: "boolean" }, tier: { type: "string" }, verbose: { type: "boolean" } },
+  }));
 } catch (error) {
   usageError((error as Error).message);
 }
@@ -49,9 +57,12 @@ switch (command) {
   case "list":
     process.exit(await list());
   case "check":
-    process.exit(await check(stepArgument()));
-  case "hint":
-    process.exit(hint(stepArgument()));
+    process.exit(await check(stepArgument(), { verbose: flags.verbose === true }));
+  case "hint": {
+    const tier = flags.tier === undefined ? undefined : Number(flags.tier);
+    if (tier !== undefined && !(Number.isInteger(tier) && tier >= 1)) usageError(`--tier takes a tier number (1, 2, 3), not "${flags.tier}"`);
+    process.exit(hint(stepArgument(), { all: flags.all === true, tier }));
+  }
   case "diff":
     process.exit(diff(stepArgument()));
   case "help":
@@ -60,6 +71,6 @@ switch (command) {
     process.exit(0);
   default:
     // `npm start -- 01` reads naturally as "check step 01".
-    if (findStep(command) && !stepName) process.exit(await check(findStep(command) as Step));
+    if (findStep(command) && !stepName) process.exit(await check(findStep(command) as Step, { verbose: flags.verbose === true }));
     usageError(`unknown command "${command}"`);
 }

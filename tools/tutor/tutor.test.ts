@@ -1,13 +1,16 @@
 // The tutor's command line, run as a learner runs it. Only the commands that do not run
 // step tests are exercised here (npm test already runs every step's tests).
 import { describe, expect, test } from "bun:test";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listSteps } from "../steps.ts";
 
 const MAIN = join(import.meta.dir, "main.ts");
 
 function tutor(...args: string[]) {
-  const result = Bun.spawnSync([process.execPath, MAIN, ...args], { env: { ...process.env, NO_COLOR: "1" } });
+  // Hints seen are remembered: keep the learner's record out of the test's way.
+  const env = { ...process.env, NO_COLOR: "1", TUTOR_STATE_DIR: join(tmpdir(), `tutor-test-${process.pid}`) };
+  const result = Bun.spawnSync([process.execPath, MAIN, ...args], { env });
   return { code: result.exitCode, out: result.stdout.toString(), err: result.stderr.toString() };
 }
 
@@ -42,10 +45,18 @@ describe("the tutor's command line", () => {
     expect(out).toContain("check NN");
   });
 
-  test("hint prints the brief's hints", () => {
-    const { code, out } = tutor("hint", "01");
-    expect(code).toBe(0);
-    expect(out).toContain("Hints for step 01");
+  test("every step ships hints in three tiers, and hint --all prints them", () => {
+    for (const step of listSteps()) {
+      const { code, out } = tutor("hint", step.id, "--all");
+      expect(code, `npm start -- hint ${step.id} --all`).toBe(0);
+      for (const tier of [1, 2, 3]) expect(out, `step ${step.id}'s hints.md, tier ${tier}`).toContain(`Tier ${tier} of 3`);
+    }
+  });
+
+  test("hint --tier takes a number", () => {
+    const { code, err } = tutor("hint", "01", "--tier", "two");
+    expect(code).toBe(2);
+    expect(err).toContain("--tier takes a tier number");
   });
 
   test("diff shows the reference beside the learner's file", () => {

@@ -17,10 +17,13 @@ import { bunTest } from "./bun-test.ts";
 export type Variant = { kind: "learner" } | { kind: "solution" } | { kind: "wrong"; name: string };
 
 export interface CaseResult {
+  /** "describe > test", or the test's own name outside any describe. */
   name: string;
   passed: boolean;
   /** The failure's message, when it failed. */
   message?: string;
+  /** Seconds the test took, when the report says. */
+  seconds?: number;
 }
 
 export interface TestRun {
@@ -61,6 +64,9 @@ export function runTests(step: Step, variant: Variant): Promise<TestRun> {
   return bunTest(prepare(step, variant), `${step.slug}-${variantLabel(variant).replace("/", "-")}`);
 }
 
+/** What bun names a failed `beforeAll`/`beforeEach`: it stands for every test behind it. */
+export const UNNAMED = "(unnamed)";
+
 /** Reads bun's JUnit report: one entry per `<testcase>`, with its `<failure message>` if any. */
 export function parseJunit(xml: string): CaseResult[] {
   const cases: CaseResult[] = [];
@@ -68,13 +74,45 @@ export function parseJunit(xml: string): CaseResult[] {
   for (const match of xml.matchAll(testcase)) {
     const attributes = match[1] ?? "";
     const body = match[3] ?? "";
-    const name = unescapeXml(/\bname="([^"]*)"/.exec(attributes)?.[1] ?? "(unnamed)");
+    const own = unescapeXml(/\bname="([^"]*)"/.exec(attributes)?.[1] ?? UNNAMED);
+    const group = unescapeXml(/\bclassname="([^"]*)"/.exec(attributes)?.[1] ?? "");
+    const name = group ? `${group} > ${own}` : own;
+    const time = /\btime="([^"]*)"/.exec(attributes)?.[1];
+    const seconds = time === undefined ? undefined : Number(time);
     const failure = /<(failure|error)\b[^>]*?message="([^"]*)"/.exec(body);
     const skipped = /<skipped\b/.test(body);
     if (skipped) continue;
-    cases.push(failure ? { name, passed: false, message: unescapeXml(failure[2] ?? "") } : { name, passed: true });
+    const result: CaseResult = failure ? { name, passed: false, message: unescapeXml(failure[2] ?? "") } : { name, passed: true };
+    if (seconds !== undefined && Number.isFinite(seconds)) result.seconds = seconds;
+    cases.push(result);
   }
   return cases;
+}
+
+/**
+ * Adds, as failures, the tests a run never reported: bun drops every test behind a failed
+ * `beforeAll` (reporting one "(unnamed)" case instead), and every test of a file that did not
+ * load. `expected` is the reference's list of names; the count then stays honest.
+ */
+export function withDropped(run: TestRun, expected: string[]): TestRun {
+  const seen = new Set(run.cases.map((c) => c.name));
+  const dropped = expected.filter((name) => !seen.has(name));
+  if (dropped.length === 0) return run;
+  const setUpFailed = run.cases.some((c) => c.name.endsWith(UNNAMED));
+  const message = setUpFailed
+    ? "did not run: the set-up before it (beforeAll/beforeEach) failed; see that failure"
+    : "did not run: its test file failed to load or stopped early; see the error shown once below";
+  const cases = [...run.cases, ...dropped.map((name) => ({ name, passed: false, message }))];
+  return { ...run, cases, failed: run.failed + dropped.length };
+}
+
+/**
+ * The errors bun reports outside any test ("Unhandled error between tests": a syntax error, a
+ * module that throws while loading), each once: bun prints the same one for every test file.
+ */
+export function distinctErrors(output: string): string[] {
+  const blocks = [...output.matchAll(/# Unhandled error between tests\n-+\n([\s\S]*?)\n-+(?:\n|$)/g)];
+  return [...new Set(blocks.map((m) => (m[1] ?? "").trim()).filter((b) => b !== ""))];
 }
 
 /** Reads the closing counts of bun's console output (" 3 pass", " 1 fail", " 2 errors"). */

@@ -3,11 +3,14 @@
 
 import { stubMessage, type Step } from "../steps.ts";
 import type { TestRun } from "./run-tests.ts";
+import type { WrongHeader } from "./wrong-header.ts";
 
 export interface Verdict {
   ok: boolean;
   /** One line for the table: why it is ok or not. */
   detail: string;
+  /** For a wrong variant: how long its named test took to reject it. */
+  seconds?: number;
 }
 
 export function solutionVerdict(run: TestRun): Verdict {
@@ -34,12 +37,28 @@ export function starterVerdict(run: TestRun, step: Step): Verdict {
   return { ok: true, detail: `fails at its stubs (${atStub.length} of ${run.failed} failures)` };
 }
 
-export function wrongVerdict(run: TestRun): Verdict {
+/** A wrong variant's named test must fail within this many seconds (the step contract). */
+export const REJECT_WITHIN_SECONDS = 5;
+
+export function wrongVerdict(run: TestRun, header: WrongHeader | undefined): Verdict {
   if (run.timedOut) return { ok: false, detail: "hung: the tests must reject it, not wait on it forever" };
+  if (!header) return { ok: false, detail: "its first lines must be `// WRONG: <mistake>` and `// CAUGHT BY: <test name>`" };
   if (run.cases.length === 0) return { ok: false, detail: "no test ran: the variant must load and be rejected by behaviour" };
-  if (run.failed === 0) return { ok: false, detail: `not caught: all ${run.passed} tests pass` };
-  const first = run.cases.find((c) => !c.passed);
-  return { ok: true, detail: `rejected by ${run.failed} test(s), e.g. "${first?.name ?? "?"}"` };
+  const named = run.cases.filter((c) => !c.passed && header.caughtBy.some((name) => c.name.includes(name)));
+  const wanted = header.caughtBy.map((name) => `"${name}"`).join(" or ");
+  if (named.length === 0) {
+    const other = run.cases.find((c) => !c.passed);
+    return {
+      ok: false,
+      detail: other ? `not caught by ${wanted} (only by "${other.name}")` : `not caught: all ${run.passed} tests pass`,
+    };
+  }
+  const fastest = named.reduce((a, b) => ((b.seconds ?? 0) < (a.seconds ?? 0) ? b : a));
+  const seconds = fastest.seconds ?? 0;
+  if (seconds >= REJECT_WITHIN_SECONDS) {
+    return { ok: false, detail: `caught by "${fastest.name}" only after ${seconds.toFixed(1)} s (must be under ${REJECT_WITHIN_SECONDS} s)` };
+  }
+  return { ok: true, detail: `caught by "${fastest.name}" in ${seconds.toFixed(2)} s`, seconds };
 }
 
 /** A learner's step, as the tutor reports it. */

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import type { Step } from "../steps.ts";
-import { parseJunit, parseSummary, type TestRun } from "./run-tests.ts";
+import { distinctErrors, parseJunit, parseSummary, withDropped, type TestRun } from "./run-tests.ts";
 import { learnerState, solutionVerdict, starterVerdict, wrongVerdict } from "./verdicts.ts";
+import { parseWrongHeader } from "./wrong-header.ts";
 
 const step: Step = {
   id: "01",
@@ -26,16 +27,33 @@ function run(cases: TestRun["cases"], extra: Partial<TestRun> = {}): TestRun {
 }
 
 describe("reading bun's reports", () => {
-  test("parseJunit reads passes, failures with their message, and skips", () => {
+  test("parseJunit reads passes, failures with their message, times, describe names, and skips", () => {
     const xml = `<testsuites><testsuite name="a">
-      <testcase name="ok one" classname="" />
-      <testcase name="bad &amp; sad" classname=""><failure type="Error" message="boom&#10;line 2">…</failure></testcase>
+      <testcase name="ok one" classname="" time="0.5" />
+      <testcase name="bad &amp; sad" classname="the pool"><failure type="Error" message="boom&#10;line 2">…</failure></testcase>
       <testcase name="later"><skipped /></testcase>
     </testsuite></testsuites>`;
     expect(parseJunit(xml)).toEqual([
-      { name: "ok one", passed: true },
-      { name: "bad & sad", passed: false, message: "boom\nline 2" },
+      { name: "ok one", passed: true, seconds: 0.5 },
+      { name: "the pool > bad & sad", passed: false, message: "boom\nline 2" },
     ]);
+  });
+
+  test("tests bun dropped behind a failed set-up are counted as failed, named", () => {
+    const dropped = withDropped(run([{ name: "group > (unnamed)", passed: false, message: "set-up" }, { name: "outside", passed: true }]), [
+      "group > one",
+      "group > two",
+      "outside",
+    ]);
+    expect(dropped.failed).toBe(3);
+    expect(dropped.cases.map((c) => c.name)).toEqual(["group > (unnamed)", "outside", "group > one", "group > two"]);
+    expect(dropped.cases[2]?.message).toContain("the set-up before it (beforeAll/beforeEach) failed");
+  });
+
+  test("an error bun prints once per test file is shown once", () => {
+    const block = "1 | export const x = (;\n                  ^\nerror: Unexpected ;\n    at /x/mod.ts:1:23";
+    const output = `a.test.ts:\n\n# Unhandled error between tests\n-------------------------------\n${block}\n-------------------------------\n\nb.test.ts:\n\n# Unhandled error between tests\n-------------------------------\n${block}\n-------------------------------\n`;
+    expect(distinctErrors(output)).toEqual([block]);
   });
 
   test("parseSummary reads the closing counts", () => {
@@ -60,10 +78,26 @@ describe("verdicts", () => {
     expect(starterVerdict(run([], { errors: 1 }), step).ok).toBe(false);
   });
 
-  test("a wrong variant must be rejected by a test, not by a hang", () => {
-    expect(wrongVerdict(run([{ name: "a", passed: false, message: "x" }])).ok).toBe(true);
-    expect(wrongVerdict(run([{ name: "a", passed: true }])).ok).toBe(false);
-    expect(wrongVerdict(run([{ name: "a", passed: false }], { timedOut: true })).ok).toBe(false);
+  test("a wrong variant must be rejected by the test its header names, fast, not by a hang", () => {
+    const header = { mistake: "LIFO", caughtBy: ["tasks start in FIFO order", "other"] };
+    const named = { name: "the pool > tasks start in FIFO order", passed: false, message: "x", seconds: 0.2 };
+    expect(wrongVerdict(run([named]), header).ok).toBe(true);
+    expect(wrongVerdict(run([{ name: "a", passed: true }]), header).ok).toBe(false);
+    expect(wrongVerdict(run([named], { timedOut: true }), header).ok).toBe(false);
+    // Caught, but by another test than the one named: the named test does not test the mistake.
+    expect(wrongVerdict(run([{ name: "unrelated", passed: false, seconds: 0.1 }]), header).detail).toContain('not caught by "tasks start in FIFO order"');
+    // Caught only by the 10 s hang guard: too slow.
+    expect(wrongVerdict(run([{ ...named, seconds: 9.9 }]), header).ok).toBe(false);
+    expect(wrongVerdict(run([named]), undefined).ok).toBe(false);
+  });
+
+  test("a wrong variant's header: the mistake, then the tests that must catch it", () => {
+    expect(parseWrongHeader("// WRONG: a stack, not a queue\n// CAUGHT BY: FIFO order | the oldest first\ncode")).toEqual({
+      mistake: "a stack, not a queue",
+      caughtBy: ["FIFO order", "the oldest first"],
+    });
+    expect(parseWrongHeader("// WRONG: no test named\ncode")).toBeUndefined();
+    expect(parseWrongHeader("// Step 03: a pool\n")).toBeUndefined();
   });
 
   test("the learner's state", () => {
