@@ -11,13 +11,18 @@ const TEST_TIMEOUT_MS = 10_000;
 /** Whole-run limit, so that no broken variant can hang the verifier. */
 const RUN_TIMEOUT_MS = 180_000;
 
-export async function bunTest(cwd: string, reportName: string): Promise<TestRun> {
+/**
+ * Runs the tests in `cwd`; with `only`, just the tests whose name contains one of those
+ * strings (bun's `-t`, which sees "describe test" joined by a space).
+ */
+export async function bunTest(cwd: string, reportName: string, only?: string[]): Promise<TestRun> {
   mkdirSync(join(ROOT, ".verify"), { recursive: true });
   const report = join(ROOT, ".verify", `junit-${reportName}.xml`);
   rmSync(report, { force: true });
 
+  const filter = only && only.length > 0 ? ["-t", only.map((name) => escapeRegExp(name.replaceAll(" > ", " "))).join("|")] : [];
   const child = Bun.spawn(
-    [process.execPath, "test", `--timeout=${TEST_TIMEOUT_MS}`, "--reporter=junit", `--reporter-outfile=${report}`],
+    [process.execPath, "test", `--timeout=${TEST_TIMEOUT_MS}`, "--reporter=junit", `--reporter-outfile=${report}`, ...filter],
     { cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1" } },
   );
   let timedOut = false;
@@ -43,4 +48,8 @@ export async function bunTest(cwd: string, reportName: string): Promise<TestRun>
     output,
     timedOut,
   };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -4,7 +4,9 @@
 //   2. the plumbing's and the tools' own tests pass;
 //   3. for every step: its tests pass on solutions/; the untouched starter fails at a TODO
 //      stub, and its files without a TODO are the reference's; every known-wrong variant is
-//      rejected by the test its header names, in under 5 s.
+//      rejected by the test its header names, in under 5 s. A wrong variant runs only the
+//      tests its header names (bun's -t): that is what it must prove, and the rest would
+//      only spend time failing for the same reason.
 //
 // The step runs are independent (port 0, their own folders in .verify/), so they run a few
 // at a time (`--jobs N`, 2 by default). It ends with one line, `tests: N passed, M failed`,
@@ -96,7 +98,8 @@ for (const step of steps) {
   const worker = async () => {
     while (next < queue.length) {
       const job = queue[next++] as Job;
-      job.run = await runTests(job.step, job.variant);
+      const only = job.variant.kind === "wrong" ? readWrongHeader(join(job.step.solutionDir, "wrong", job.variant.name))?.caughtBy : undefined;
+      job.run = await runTests(job.step, job.variant, only);
       done++;
       const label = job.variant.kind === "wrong" ? `wrong/${job.variant.name}` : job.variant.kind === "learner" ? "starter" : "solution";
       p.update(`step tests: ${done} of ${queue.length} runs done (last: step ${job.step.id} ${label})`);
@@ -144,7 +147,7 @@ for (const step of steps) {
     const verdict = wrongVerdict(runOf("wrong", name) as TestRun, header);
     wrongDirs.push(prepared(step, { kind: "wrong", name }));
     tally(verdict.ok, `step ${step.id} wrong/${name}`, verdict.detail);
-    wrong.push(`${mark(verdict.ok)} ${name}: ${verdict.detail}`);
+    wrong.push(`${mark(verdict.ok)} ${name}: ${verdict.ok ? `${verdict.seconds?.toFixed(2)} s, by "${short(verdict.caughtBy ?? "")}"` : verdict.detail}`);
     if (verdict.seconds !== undefined && (!slowest || verdict.seconds > slowest.seconds)) {
       slowest = { what: `step ${step.id} wrong/${name}`, seconds: verdict.seconds };
     }
@@ -182,6 +185,12 @@ process.exit(failed === 0 ? 0 : 1);
 
 function mark(ok: boolean): string {
   return ok ? (tty ? pc.green("✓") : "✓") : tty ? pc.red("✗") : "✗";
+}
+
+// A test's own name, without its describe, cut to fit a table cell.
+function short(name: string): string {
+  const own = name.split(" > ").at(-1) ?? name;
+  return own.length > 70 ? `${own.slice(0, 69)}…` : own;
 }
 
 function seconds(since: number): string {

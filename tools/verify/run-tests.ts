@@ -60,8 +60,9 @@ export function prepare(step: Step, variant: Variant): string {
   return dir;
 }
 
-export function runTests(step: Step, variant: Variant): Promise<TestRun> {
-  return bunTest(prepare(step, variant), `${step.slug}-${variantLabel(variant).replace("/", "-")}`);
+/** Runs the step's tests on one variant; with `only`, just the tests whose name contains one of those. */
+export function runTests(step: Step, variant: Variant, only?: string[]): Promise<TestRun> {
+  return bunTest(prepare(step, variant), `${step.slug}-${variantLabel(variant).replace("/", "-")}`, only);
 }
 
 /** What bun names a failed `beforeAll`/`beforeEach`: it stands for every test behind it. */

@@ -9,8 +9,9 @@ export interface Verdict {
   ok: boolean;
   /** One line for the table: why it is ok or not. */
   detail: string;
-  /** For a wrong variant: how long its named test took to reject it. */
+  /** For a wrong variant: how long its named test took to reject it, and that test's name. */
   seconds?: number;
+  caughtBy?: string;
 }
 
 export function solutionVerdict(run: TestRun): Verdict {
@@ -43,9 +44,9 @@ export const REJECT_WITHIN_SECONDS = 5;
 export function wrongVerdict(run: TestRun, header: WrongHeader | undefined): Verdict {
   if (run.timedOut) return { ok: false, detail: "hung: the tests must reject it, not wait on it forever" };
   if (!header) return { ok: false, detail: "its first lines must be `// WRONG: <mistake>` and `// CAUGHT BY: <test name>`" };
-  if (run.cases.length === 0) return { ok: false, detail: "no test ran: the variant must load and be rejected by behaviour" };
-  const named = run.cases.filter((c) => !c.passed && header.caughtBy.some((name) => c.name.includes(name)));
   const wanted = header.caughtBy.map((name) => `"${name}"`).join(" or ");
+  if (run.cases.length === 0) return { ok: false, detail: `no test ran: is a test named ${wanted}, and does the variant load?` };
+  const named = run.cases.filter((c) => !c.passed && header.caughtBy.some((name) => c.name.includes(name)));
   if (named.length === 0) {
     const other = run.cases.find((c) => !c.passed);
     return {
@@ -58,7 +59,7 @@ export function wrongVerdict(run: TestRun, header: WrongHeader | undefined): Ver
   if (seconds >= REJECT_WITHIN_SECONDS) {
     return { ok: false, detail: `caught by "${fastest.name}" only after ${seconds.toFixed(1)} s (must be under ${REJECT_WITHIN_SECONDS} s)` };
   }
-  return { ok: true, detail: `caught by "${fastest.name}" in ${seconds.toFixed(2)} s`, seconds };
+  return { ok: true, detail: `caught by "${fastest.name}" in ${seconds.toFixed(2)} s`, seconds, caughtBy: fastest.name };
 }
 
 /** A learner's step, as the tutor reports it. */

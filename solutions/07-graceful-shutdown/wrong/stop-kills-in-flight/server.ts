@@ -1,0 +1,120 @@
+// WRONG: stop() closes the server with server.stop(true), cutting off the requests in flight, then drains an empty pool
+// CAUGHT BY: stop() answers every running and queued request with its real answer
+// Step 04: the full server. `Bun.serve` hands every request to the pool.
+//
+// Compared with step 02, one line of the idea changes: requests go to a pool of N workers
+// instead of one worker. Everything else is what makes it a server you can run: options
+// with sensible defaults, and a stop that shuts things down in the right order.
+//
+// Step 05: every request gets an answer, even when its worker dies under it. The pool's
+// failures arrive as `PoolError`s carrying their status (502 for a crash, 503 once no worker
+// is left); they become answers here, and what went wrong goes to the log, never to the client.
+//
+// Step 06: the limits a request must live within are set here, where the server is
+// configured: its run (504), its wait for a worker (503), the queue's length (503 with
+// `Retry-After`), and its body's size (413, refused by Bun before a byte reaches us).
+//
+// Step 07: `stop()` is graceful. It stops accepting, answers every request already accepted
+// (running or queued), and only then ends the workers. `stop({ force: true })` does not wait:
+// whatever is unfinished is answered 503 before the connections close.
+
+import { text, type AppResponse } from "#lib/app.ts";
+import { toRequestData, toResponse } from "#lib/http.ts";
+import type { RunningServer } from "#lib/running-server.ts";
+import { PoolError, WorkerCrashed } from "./pool-errors.ts";
+import { WorkerPool, type PoolOptions, type PoolStats } from "./pool.ts";
+
+export interface ServerOptions {
+  /** The app module every worker imports (a URL or absolute path). */
+  appModule: string;
+  /** 0 asks the operating system for any free port. */
+  port?: number;
+  /** How many workers; one per core by default. */
+  workers?: number;
+  /** A request's time limit on its worker (504 past it): one for all, or one per request. */
+  deadlineMs?: PoolOptions["deadlineMs"];
+  /** How long a request may wait for a free worker (503 past it). */
+  queueWaitMs?: number;
+  /** How many requests may wait for a worker (503 with Retry-After past it). */
+  maxQueue?: number;
+  /** The largest request body accepted, in bytes (413 past it). */
+  maxBodyBytes?: number;
+  /**
+   * Bun closes a connection whose request has had no answer for this long (10 s unless told),
+   * which would drop the very requests our 504 and 503 exist to answer: keep it above the
+   * deadline plus the queue wait. At most 255.
+   */
+  idleTimeoutSeconds?: number;
+  /** Where crashes and handler errors are reported; console.error by default. */
+  log?: (line: string) => void;
+}
+
+export interface PoolServer extends RunningServer {
+  /** Graceful by default: answers everything accepted, then ends the workers. */
+  stop(options?: { force?: boolean }): Promise<void>;
+  stats(): PoolStats;
+}
+
+export async function handleInPool(pool: WorkerPool, request: Request, log: (line: string) => void): Promise<Response> {
+  // Answered on the main thread: it must stay fast even when every worker is busy.
+  if (request.method === "GET" && new URL(request.url).pathname === "/health") return new Response("ok");
+  // Each request awaits its own task. The fetch handler returns at the first `await`, so
+  // Bun can accept the next request while this one waits for a worker.
+  const data = await toRequestData(request);
+  let response: AppResponse;
+  try {
+    response = await pool.run(data);
+  } catch (error) {
+    if (!(error instanceof PoolError)) throw error; // a bug of ours: Bun's error handler answers 500
+    if (error instanceof WorkerCrashed) log(`${data.method} ${data.path}: ${error.message}\n${error.reason}`);
+    const retry: Record<string, string> = error.retryAfterSeconds ? { "retry-after": String(error.retryAfterSeconds) } : {};
+    response = text(error.message, error.status, retry);
+  }
+  // A handler's error crossed the thread as data, stack included: for the log, not the client.
+  if (response.error) log(`${data.method} ${data.path}: ${response.error.stack ?? response.error.message}`);
+  return toResponse(response);
+}
+
+export async function startServer({
+  appModule,
+  port = 0,
+  workers = navigator.hardwareConcurrency,
+  deadlineMs,
+  queueWaitMs,
+  maxQueue,
+  maxBodyBytes = 1024 * 1024,
+  idleTimeoutSeconds = 60,
+  log = console.error,
+}: ServerOptions): Promise<PoolServer> {
+  const pool = await WorkerPool.create({ appModule, size: workers, deadlineMs, queueWaitMs, maxQueue });
+  try {
+    const server = Bun.serve({
+      port,
+      // Bun counts a body's bytes as they arrive, whether a content-length announced them or
+      // they come chunked, and answers 413 itself past the limit: the body is never read whole.
+      maxRequestBodySize: maxBodyBytes,
+      idleTimeout: idleTimeoutSeconds,
+      fetch: (request) => handleInPool(pool, request, log),
+    });
+    return {
+      url: server.url,
+      port: server.port ?? port,
+      stats: () => pool.stats(),
+      stop: async ({ force = false } = {}) => {
+        // Graceful: Bun stops listening, closes idle keep-alive connections and resolves once
+        // every accepted request has its answer, one whose body is still arriving included:
+        // the pool must serve them all, so it closes only after.
+        if (!force) return void (await server.stop(true), await pool.close());
+        const closed = pool.close({ force: true }); // every unfinished task is rejected: 503s
+        // Bun writes those answers on the event loop's next turn; closing the connections
+        // before it would cut them off (measured on Bun 1.4.5: every client saw a reset).
+        await new Promise((resolve) => setImmediate(resolve));
+        await server.stop(true);
+        await closed;
+      },
+    };
+  } catch (error) {
+    await pool.close(); // e.g. the port is taken: do not leave the threads behind.
+    throw error;
+  }
+}
