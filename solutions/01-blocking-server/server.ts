@@ -28,8 +28,9 @@ export function startServer({ app, port = 0 }: ServerOptions): RunningServer {
   return {
     url: server.url,
     port: server.port ?? port,
-    // `true` also closes connections that are still open (keep-alive sockets of clients),
-    // so that a test, or Ctrl-C, really ends the server instead of waiting on idle sockets.
+    // Bun's `stop()` stops listening and closes the connections clients keep open between
+    // requests (keep-alive), then waits for requests still running; `true` cuts those too,
+    // so that a test, or Ctrl-C, ends the server at once. (Letting them finish is step 07's.)
     stop: () => server.stop(true),
   };
 }

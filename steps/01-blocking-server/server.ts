@@ -17,15 +17,19 @@ export interface ServerOptions {
 
 /** Answers one request by running the app's handler right here, on the calling thread. */
 export async function handleOnThisThread(app: App, request: Request): Promise<Response> {
-  // TODO(step 01): turn the web `Request` into the app's plain `RequestData` (toRequestData),
-  // let `app.handle` answer it, and turn its `AppResponse` back into a `Response` (toResponse).
+  // TODO(step 01): answer `request` with what `app` answers. The handler must see the whole
+  // request (method, path, query, headers, body), and the client must get the app's whole
+  // answer (status, headers, body), whatever the status. Never reject: the app turns every
+  // failure into a response already.
   void [app, request, toRequestData, toResponse];
   throw new Error("not implemented yet: see steps/01-blocking-server/README.md (handleOnThisThread)");
 }
 
 export function startServer({ app, port = 0 }: ServerOptions): RunningServer {
-  // TODO(step 01): start `Bun.serve` on `port` with a `fetch` that calls handleOnThisThread,
-  // and return its url, its actual port and a `stop()` that closes it for good.
+  // TODO(step 01): serve HTTP on `port` (0: any free port), answering every request with
+  // handleOnThisThread. Return where the server really listens (its url and port, never 0),
+  // and a stop() that resolves once the port is closed, connections that clients keep open
+  // included.
   void [app, port];
   throw new Error("not implemented yet: see steps/01-blocking-server/README.md (startServer)");
 }

@@ -28,21 +28,21 @@ export class AppWorker {
 
   /** Starts a worker, tells it which app to load, and waits for its answer. */
   static start(appModule: string): Promise<AppWorker> {
-    // TODO(step 02): create `new Worker(WORKER_SCRIPT)` and return a promise that
-    //   - resolves with `new AppWorker(worker)` when the worker posts `ready`;
-    //   - rejects when it posts `init-error`, with an Error naming `message.appModule` and
-    //     `message.reason`, after terminating the worker;
-    //   - rejects too on the worker's `error` event (the script itself failed to run).
-    // Listen with addEventListener and remove these listeners once settled: from then on the
-    // constructor's listener is the only one. Then send `{ type: "init", appModule }`.
+    // TODO(step 02): start a worker running WORKER_SCRIPT and tell it to load `appModule`.
+    // Resolve with an AppWorker only once the worker said `ready`. Reject with an Error whose
+    // message names the module and the worker's reason when it answers `init-error`, and with
+    // an Error when the worker fails before answering (its `error` event). A worker that did
+    // not start is not left running. Once start() has settled, the AppWorker's own listener
+    // (the constructor's) is the only one left listening to the worker.
     void [appModule, WORKER_SCRIPT, send];
     throw new Error("not implemented yet: see steps/02-worker-handshake/README.md (AppWorker.start)");
   }
 
   /** Runs one request in the worker. Several may be in flight; each gets its own answer. */
   request(request: RequestData): Promise<AppResponse> {
-    // TODO(step 02): take a fresh id (this.#nextId++), remember this call's resolve/reject
-    // under it in this.#waiting, and send `{ type: "request", id, request }`.
+    // TODO(step 02): send `request` to the worker and return the promise of its answer: the
+    // response the worker sends back for this very request, however many others are in flight
+    // and in whatever order their answers come. Until it is answered, it counts in `inFlight`.
     void request;
     throw new Error("not implemented yet: see steps/02-worker-handshake/README.md (AppWorker.request)");
   }
@@ -60,8 +60,9 @@ export class AppWorker {
   }
 
   #onMessage(message: FromWorker): void {
-    // TODO(step 02): for a `response`, find who waits for `message.id`, forget them, and
-    // resolve them with `message.response`. Ignore any other message.
+    // TODO(step 02): every message the worker sends once it is ready comes here. Hand each
+    // response to the caller waiting for it, and to no one else; from then on that caller no
+    // longer counts in `inFlight`.
     void message;
     throw new Error("not implemented yet: see steps/02-worker-handshake/README.md (AppWorker #onMessage)");
   }

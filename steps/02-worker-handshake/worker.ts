@@ -19,25 +19,27 @@ const early: RequestMessage[] = [];
 
 self.onmessage = (event: MessageEvent) => {
   const message = event.data as ToWorker;
-  // TODO(step 02): route the message. `init` starts init(message.appModule) (do not await it
-  // here: `void init(...)`). A request is served at once when `app` is loaded, and pushed
-  // onto `early` when it is not, so that init() can serve it later.
+  // TODO(step 02): handle each message from the main thread. `init` names the app module to
+  // load, and messages keep arriving while it loads. Every request must be answered once the
+  // app is loaded, also one that arrived before: none is lost, and those that waited are
+  // served in the order they arrived, before any request that arrives later.
   void [message, app, early];
   throw new Error("not implemented yet: see steps/02-worker-handshake/README.md (the worker's onmessage)");
 };
 
 async function init(appModule: string): Promise<void> {
-  // TODO(step 02): `await import(appModule)` and check that its `app` export is an App
-  // (`instanceof App`). If anything fails (no such file, the module throws while loading, no
-  // `app`), post `init-error` with the module and the reason, and stop. Otherwise keep the
-  // app, post `ready`, then serve every request waiting in `early`, in order.
+  // TODO(step 02): load `appModule` and answer `init` exactly once: `ready` when the module's
+  // `app` export is an App (lib/app.ts), else `init-error` with `appModule` and a `reason`
+  // string saying what went wrong (no such file, the module threw while loading, no `app`,
+  // an `app` that is not an App). Nothing may escape as an uncaught error, and no request is
+  // answered before `ready`.
   void [appModule, App];
   throw new Error("not implemented yet: see steps/02-worker-handshake/README.md (init)");
 }
 
 async function serve(app: App, { id, request }: RequestMessage): Promise<void> {
-  // TODO(step 02): let `app.handle` answer the request (it never throws: a throwing handler
-  // becomes a 500), and post a `response` carrying the request's own `id`.
+  // TODO(step 02): answer one request with the app's response, in a `response` message that
+  // carries the request's own `id`. A handler that throws must not stop the worker.
   void [app, id, request];
   throw new Error("not implemented yet: see steps/02-worker-handshake/README.md (serve)");
 }

@@ -1,10 +1,22 @@
-// WRONG: answers `ready` but has no error path: a failed import escapes as an uncaught error instead of an `init-error` reply.
+// WRONG: leaves out the try/catch around import(): a module that cannot be loaded throws in the worker instead of being answered with init-error
+// CAUGHT BY: a missing app module is answered with init-error | a module that throws while loading is answered with init-error
+// Step 02: the worker. This file runs on its own thread, inside `new Worker(...)`.
+//
+// It is generic: it does not know which app it serves until the main thread tells it.
+// The handshake goes: the main thread posts `init` with the app module's path; this
+// worker imports that module and answers `ready`, or `init-error` with the reason.
+// Either way it *answers*: a caller waiting for a worker that silently failed to load
+// its app would wait forever (the blog's sketch sends `init` and never hears back).
+
 import { App } from "#lib/app.ts";
 import type { FromWorker, RequestMessage, ToWorker } from "#lib/protocol.ts";
 
 declare const self: Worker;
 
 let app: App | undefined;
+
+// Requests can arrive while `import()` is still loading the app: `postMessage` does not wait
+// for our `ready`. They wait here instead of being dropped, and run once the app is loaded.
 const early: RequestMessage[] = [];
 
 self.onmessage = (event: MessageEvent) => {
@@ -15,15 +27,18 @@ self.onmessage = (event: MessageEvent) => {
 };
 
 async function init(appModule: string): Promise<void> {
-  // No try/catch: a caller that listens for messages only (as the blog's pool does) waits forever.
-  const module: { app: App } = await import(appModule);
-  app = module.app;
+  const module: { app?: unknown } = await import(appModule);
+  if (!(module.app instanceof App)) throw new Error('the module does not export an `app` made with `new App()`');
+  const loaded = module.app;
+  app = loaded;
   post({ type: "ready" });
-  for (const message of early.splice(0)) void serve(app, message);
+  for (const message of early.splice(0)) void serve(loaded, message);
 }
 
 async function serve(app: App, { id, request }: RequestMessage): Promise<void> {
+  // `handle` turns a throwing handler into a 500, so one bad request never kills the worker.
   const response = await app.handle(request);
+  // The id goes back with the answer: it is how the main thread knows whose answer this is.
   post({ type: "response", id, response });
 }
 
