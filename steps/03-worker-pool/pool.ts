@@ -63,10 +63,11 @@ export class WorkerPool {
 
   /** Runs one request on some worker, now if one is idle, else when its turn comes. */
   run(request: RequestData): Promise<AppResponse> {
-    // TODO(step 03): refuse when the pool is closed (a rejected promise, not a throw). Else
-    // return a promise whose resolve/reject go, with the request, at the *back* of
-    // this.#queue as a Task, then call this.#dispatch(): it starts the task if a worker is idle.
-    void [request, this.#closed, this.#queue];
+    // TODO(step 03): run `request` on a worker: at once if one is idle, else as soon as a worker
+    // is free and every task queued before it has started. The promise settles with this
+    // request's own answer (a handler that throws is still an answer: a 500). It rejects when the
+    // pool is closed, before or while the task waits or runs. It never throws, never stays pending.
+    void request;
     throw new Error("not implemented yet: see steps/03-worker-pool/README.md (WorkerPool.run)");
   }
 
@@ -81,19 +82,26 @@ export class WorkerPool {
 
   /** Terminates every worker. Every task not yet answered is rejected, none is left pending. */
   async close(): Promise<void> {
-    // TODO(step 03): mark the pool closed; reject every queued task with an error saying the
-    // pool was closed; terminate every worker, idle and busy (AppWorker.terminate rejects the
-    // tasks they were running); and empty the idle list and the busy set.
+    // TODO(step 03): once it resolves, no worker thread is left running, busy ones included;
+    // every task not yet answered, running or queued, has rejected with an error that says so;
+    // stats() reports an empty pool; and every later run() rejects.
     throw new Error("not implemented yet: see steps/03-worker-pool/README.md (WorkerPool.close)");
   }
 
   // Pairs idle workers with queued tasks, oldest task first, until one of the two runs out.
   #dispatch(): void {
-    // TODO(step 03): while a worker is idle and a task is queued: take an idle worker, take
-    // the task at the *front* of the queue, mark the worker busy, and run the task with
-    // worker.request(). When that settles, pass the result on to the task's resolve/reject,
-    // then, unless the pool was closed meanwhile, move the worker back to idle and dispatch again.
-    void [this.#idle, this.#busy];
+    // TODO(step 03): start queued tasks on idle workers, oldest task first, for as long as there
+    // are both. A worker runs one task at a time: it counts as busy from the moment it is given a
+    // task until that task has settled. The caller gets the task's answer, or its error, as is.
     throw new Error("not implemented yet: see steps/03-worker-pool/README.md (WorkerPool #dispatch)");
+  }
+
+  // The worker is free again *before* its caller hears the answer: whoever reads `stats()`
+  // right after `await pool.run()` sees it idle, and the next queued task is already on its way.
+  #release(worker: AppWorker): void {
+    // TODO(step 03): the worker's task has settled. It counts as idle again, not busy, and takes
+    // the oldest waiting task if there is one. A worker that close() has terminated stays out.
+    void worker;
+    throw new Error("not implemented yet: see steps/03-worker-pool/README.md (WorkerPool #release)");
   }
 }

@@ -18,9 +18,10 @@ export interface ServerOptions {
 }
 
 export async function handleInPool(pool: WorkerPool, request: Request): Promise<Response> {
-  // TODO(step 04): answer `GET /health` right here with "ok", without asking the pool (as
-  // step 02's server did); for any other request, turn it into `RequestData` (toRequestData),
-  // let the pool run it (`pool.run`) and turn its `AppResponse` back into a `Response` (toResponse).
+  // TODO(step 04): `GET /health` is answered "ok" by the main thread itself: the pool is not
+  // asked. Any other request is run by the pool: the handler sees its method, path, query,
+  // headers and body, and the Response carries the handler's status, headers and body. Each
+  // request awaits only its own answer.
   void [pool, request, toRequestData, toResponse];
   throw new Error("not implemented yet: see steps/04-full-server/README.md (handleInPool)");
 }
@@ -30,10 +31,10 @@ export async function startServer({
   port = 0,
   workers = navigator.hardwareConcurrency,
 }: ServerOptions): Promise<RunningServer> {
-  // TODO(step 04): create a pool of `workers` workers (WorkerPool.create), then start `Bun.serve`
-  // on `port` with a `fetch` that calls handleInPool. Return its url, its actual port and a
-  // `stop()` that stops the server first (open connections included), then closes the pool.
-  // If `Bun.serve` throws (a busy port), close the pool before rethrowing.
+  // TODO(step 04): resolve once a pool of `workers` workers has loaded the app and the port
+  // listens, with the url and the port really used; reject with the reason when the app cannot
+  // load or the port is taken, leaving no worker running. `stop()` stops accepting before the
+  // pool closes, and resolves once the port refuses connections and every worker is terminated.
   void [appModule, port, workers, WorkerPool];
   throw new Error("not implemented yet: see steps/04-full-server/README.md (startServer)");
 }

@@ -1,4 +1,5 @@
-// WRONG: close() terminates only the idle workers; the busy ones keep running and their callers are never told the pool closed.
+// WRONG: close() terminates only the idle workers; the busy ones run on and their callers are never told the pool closed
+// CAUGHT BY: close() with tasks running and queued
 // Step 03: a pool of workers.
 //
 // One worker runs one heavy request at a time, so with one worker every app request waits
@@ -84,9 +85,9 @@ export class WorkerPool {
   async close(): Promise<void> {
     this.#closed = true;
     for (const task of this.#queue.splice(0)) task.reject(new Error("the pool was closed before this task ran"));
-    // Only the idle ones: the busy ones are left to finish their task, whose caller still waits.
-    for (const worker of this.#idle) worker.terminate();
+    for (const worker of this.#idle) worker.terminate(); // the busy ones are left to finish their task
     this.#idle.length = 0;
+    this.#busy.clear();
   }
 
   // Pairs idle workers with queued tasks, oldest task first, until one of the two runs out.
@@ -95,15 +96,25 @@ export class WorkerPool {
       const worker = this.#idle.pop() as AppWorker;
       const task = this.#queue.shift() as Task;
       this.#busy.add(worker);
-      worker
-        .request(task.request)
-        .then(task.resolve, task.reject)
-        .finally(() => {
-          if (this.#closed) return;
-          this.#busy.delete(worker);
-          this.#idle.push(worker);
-          this.#dispatch();
-        });
+      worker.request(task.request).then(
+        (response) => {
+          this.#release(worker);
+          task.resolve(response);
+        },
+        (error: Error) => {
+          this.#release(worker);
+          task.reject(error);
+        },
+      );
     }
+  }
+
+  // The worker is free again *before* its caller hears the answer: whoever reads `stats()`
+  // right after `await pool.run()` sees it idle, and the next queued task is already on its way.
+  #release(worker: AppWorker): void {
+    if (this.#closed) return; // close() has terminated it: it must not come back as idle
+    this.#busy.delete(worker);
+    this.#idle.push(worker);
+    this.#dispatch();
   }
 }

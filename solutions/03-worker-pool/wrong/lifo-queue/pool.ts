@@ -1,4 +1,5 @@
-// WRONG: takes the newest queued task first (a stack, not a queue), so under load the oldest tasks wait the longest.
+// WRONG: a free worker takes the newest queued task (a stack, not a queue), so under load the oldest tasks wait the longest
+// CAUGHT BY: queued tasks start in the order run() was called
 // Step 03: a pool of workers.
 //
 // One worker runs one heavy request at a time, so with one worker every app request waits
@@ -93,17 +94,27 @@ export class WorkerPool {
   #dispatch(): void {
     while (this.#idle.length > 0 && this.#queue.length > 0) {
       const worker = this.#idle.pop() as AppWorker;
-      const task = this.#queue.pop() as Task; // the newest, not the oldest
+      const task = this.#queue.pop() as Task; // the newest waiting task
       this.#busy.add(worker);
-      worker
-        .request(task.request)
-        .then(task.resolve, task.reject)
-        .finally(() => {
-          if (this.#closed) return;
-          this.#busy.delete(worker);
-          this.#idle.push(worker);
-          this.#dispatch();
-        });
+      worker.request(task.request).then(
+        (response) => {
+          this.#release(worker);
+          task.resolve(response);
+        },
+        (error: Error) => {
+          this.#release(worker);
+          task.reject(error);
+        },
+      );
     }
+  }
+
+  // The worker is free again *before* its caller hears the answer: whoever reads `stats()`
+  // right after `await pool.run()` sees it idle, and the next queued task is already on its way.
+  #release(worker: AppWorker): void {
+    if (this.#closed) return; // close() has terminated it: it must not come back as idle
+    this.#busy.delete(worker);
+    this.#idle.push(worker);
+    this.#dispatch();
   }
 }

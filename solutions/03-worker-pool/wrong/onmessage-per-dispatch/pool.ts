@@ -1,4 +1,5 @@
-// WRONG (the blog's sketch): raw Workers, no wait for `ready`, and `worker.onmessage = …` set per task, so a worker's messages go to whichever task set it last.
+// WRONG: (the blog's sketch) raw Workers counted idle without waiting for `ready`, and `worker.onmessage = …` set per task, so each message goes to whichever task set it last
+// CAUGHT BY: many more tasks than workers, sent the moment create() resolves, each get their own answer
 import type { AppResponse, RequestData } from "#lib/http-types.ts";
 import type { FromWorker, ResponseMessage, ToWorker } from "#lib/protocol.ts";
 

@@ -1,4 +1,5 @@
-// WRONG: picks the next worker in turn, busy or not, so a task can wait behind a busy worker while another one sits idle.
+// WRONG: no queue: each task goes to the next worker in turn, busy or not, so it can wait behind a busy worker while another sits idle
+// CAUGHT BY: every task goes to the idle one, never to a busy one
 import type { AppResponse, RequestData } from "#lib/http-types.ts";
 import { AppWorker } from "./app-worker.ts";
 
