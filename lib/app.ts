@@ -11,7 +11,12 @@
 // 2. `handle()` never throws. A bad parameter becomes a 400, an unknown path a 404, a
 //    known path with the wrong method a 405, and any other error a 500. A server, or a
 //    worker, can call it in a loop and keep serving whatever one handler does.
+//
+// 3. `fetch()` is the same app behind the web-standard signature, `Request` in, `Response`
+//    out, which is what Hono, Elysia and `Bun.serve` itself use. Step 08's pool runs any
+//    module that offers such a handler, and this method makes the tutorial's App one of them.
 
+import { toRequestData, toResponse } from "./http.ts";
 import type { AppResponse, RequestData } from "./http-types.ts";
 
 export type { AppResponse, RequestData } from "./http-types.ts";
@@ -103,6 +108,16 @@ export class App {
       const stack = error instanceof Error ? error.stack : undefined;
       return { ...text(`Internal Server Error: ${message}`, 500), error: { message, stack } };
     }
+  }
+
+  /**
+   * The web-standard entry point: `handle()` behind `Request` in, `Response` out, so a
+   * handler's error is a 500 here too. A method (it reads the routes through `this`): call it
+   * on the app, `app.fetch(request)`, as step 08's worker does; a bare `const f = app.fetch`
+   * loses them.
+   */
+  async fetch(request: Request): Promise<Response> {
+    return toResponse(await this.handle(await toRequestData(request)));
   }
 
   #add(method: Method, path: string, handler: Handler): this {

@@ -1,0 +1,291 @@
+// Step 03: a pool of workers.
+//
+// One worker runs one heavy request at a time, so with one worker every app request waits
+// its turn even though the machine has more cores. The pool keeps N workers (one per core
+// by default) and for each task:
+//
+//   - hands it to an idle worker, marking that worker busy until it answers;
+//   - when every worker is busy, puts it at the back of a queue instead of failing (the
+//     blog's pool throws "No idle workers available" here, which under load means errors
+//     for requests that only needed to wait a few milliseconds);
+//   - when a worker finishes, gives it the task at the front of the queue, so tasks start
+//     in the order they arrived (first in, first out: nobody waits forever behind latecomers).
+//
+// Answers are matched to callers by id inside each AppWorker (step 02); the pool only
+// decides *who* runs *what*, and when.
+//
+// Step 05: the pool keeps its size when workers die. AppWorker has already answered a dead
+// worker's task (502); the pool takes the worker out of its lists and starts a replacement,
+// which gets work only once it is ready. A module that fails at every start-up would make
+// that a respawn storm, so after a few failed starts in a row the pool stops and says why.
+//
+// Step 06: admission control. Every task's cost is bounded: a deadline on its run (the only
+// way to stop a runaway handler is to terminate its thread), a limit on its wait in the
+// queue, and a bound on the queue's length, past which a task is refused at once.
+//
+// Step 07: `close()` drains. It takes no new task, lets every queued and running one finish
+// (its limits still apply), then terminates the workers and resolves once every thread has
+// ended. `close({ force: true })` answers the unfinished tasks at once instead of waiting.
+//
+// Step 08: a task is any HTTP request, as bytes (lib/fetch-protocol.ts), and its answer any
+// response. Nothing else changes: the pool decides who runs what and when, not what it is.
+
+import type { WireRequest, WireResponse } from "#lib/fetch-protocol.ts";
+import { AppWorker } from "./app-worker.ts";
+import { DeadlineExceeded, PoolBroken, PoolClosed, QueueFull, QueueTimeout } from "./pool-errors.ts";
+
+export interface PoolOptions {
+  appModule: string;
+  /** How many workers. One per core lets every core compute; more only adds switching. */
+  size?: number;
+  /** Replacement workers that may fail to start in a row before the pool gives up on them. */
+  maxStartFailures?: number;
+  /** How long a task may run, counted from when a worker starts it: one for all, or per request. */
+  deadlineMs?: number | ((request: WireRequest) => number);
+  /** How long a task may wait in the queue for a free worker. */
+  queueWaitMs?: number;
+  /** How many tasks may wait; one more is refused at once. */
+  maxQueue?: number;
+}
+
+export interface PoolStats {
+  size: number;
+  idle: number;
+  busy: number;
+  queued: number;
+  /** Replacement workers still loading the app. */
+  starting: number;
+  /** Why the pool stopped replacing workers, once it has. */
+  broken?: string;
+  /** Workers whose thread has not ended yet: 0 once `close()` has resolved, or a thread leaked. */
+  alive: number;
+}
+
+interface Task {
+  request: WireRequest;
+  resolve: (response: WireResponse) => void;
+  reject: (error: Error) => void;
+  queueTimer?: ReturnType<typeof setTimeout>;
+}
+
+type Limits = Required<Pick<PoolOptions, "maxStartFailures" | "deadlineMs" | "queueWaitMs" | "maxQueue">>;
+
+export class WorkerPool {
+  readonly #idle: AppWorker[] = [];
+  readonly #busy = new Set<AppWorker>();
+  readonly #queue: Task[] = [];
+  #closed = false;
+  readonly #appModule: string;
+  readonly #limits: Limits;
+  #starting = 0;
+  #startFailures = 0;
+  #broken: string | undefined;
+  readonly #alive = new Set<AppWorker>();
+  #drained: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
+
+  private constructor(workers: AppWorker[], appModule: string, limits: Limits) {
+    this.#appModule = appModule;
+    this.#limits = limits;
+    for (const worker of workers) this.#adopt(worker);
+  }
+
+  /** Starts every worker and resolves once all of them are ready. */
+  static async create({
+    appModule,
+    size = navigator.hardwareConcurrency,
+    maxStartFailures = 3,
+    deadlineMs = 20_000,
+    queueWaitMs = 20_000,
+    maxQueue = 256,
+  }: PoolOptions): Promise<WorkerPool> {
+    if (!Number.isInteger(size) || size < 1) throw new Error(`a pool needs at least one worker, got size ${size}`);
+    const starts = Array.from({ length: size }, () => AppWorker.start(appModule));
+    const results = await Promise.allSettled(starts);
+    const workers = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failure) {
+      // Half a pool is no pool: stop the workers that did start, and say why the others did not.
+      for (const worker of workers) worker.terminate();
+      throw failure.reason;
+    }
+    return new WorkerPool(workers, appModule, { maxStartFailures, deadlineMs, queueWaitMs, maxQueue });
+  }
+
+  /** Runs one request on some worker, now if one is idle, else when its turn comes. */
+  run(request: WireRequest): Promise<WireResponse> {
+    if (this.#closed) return Promise.reject(new PoolClosed());
+    if (this.#broken && this.stats().size === 0) return Promise.reject(new PoolBroken(this.#broken));
+    return new Promise<WireResponse>((resolve, reject) => {
+      const task: Task = { request, resolve, reject };
+      this.#queue.push(task);
+      this.#dispatch();
+      if (this.#queue.at(-1) === task) this.#admit(task); // no worker was free: it waits, within limits
+    });
+  }
+
+  stats(): PoolStats {
+    return {
+      size: this.#idle.length + this.#busy.size,
+      idle: this.#idle.length,
+      busy: this.#busy.size,
+      queued: this.#queue.length,
+      starting: this.#starting,
+      broken: this.#broken,
+      alive: this.#alive.size,
+    };
+  }
+
+  /**
+   * Takes no new task, lets every queued and running one finish, then terminates the workers;
+   * resolves once every thread has ended. With `force`, unfinished tasks get a 503 at once.
+   */
+  close({ force = false }: { force?: boolean } = {}): Promise<void> {
+    this.#closed = true;
+    if (force) {
+      for (const task of this.#queue.splice(0)) this.#fail(task, new PoolClosed());
+      for (const worker of this.#busy) worker.terminate(new PoolClosed()); // rejects the tasks they run
+      this.#busy.clear();
+      this.#checkDrained(); // a graceful close() may have been waiting for just these
+    }
+    // A second close (a forced one during a graceful one, say) waits for the same end.
+    this.#closing ??= this.#drainThenTerminate();
+    return this.#closing;
+  }
+
+  async #drainThenTerminate(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.#drained = resolve;
+      this.#checkDrained();
+    });
+    for (const worker of this.#idle) worker.terminate();
+    this.#idle.length = 0;
+    // terminate() only asks: a thread has ended when its close event says so.
+    await Promise.all([...this.#alive].map((worker) => worker.exited));
+  }
+
+  // Resolves a pending close() once nothing is queued, running or starting.
+  #checkDrained(): void {
+    if (!this.#drained || this.#queue.length > 0 || this.#busy.size > 0 || this.#starting > 0) return;
+    this.#drained();
+    this.#drained = undefined;
+  }
+
+  // Pairs idle workers with queued tasks, oldest task first, until one of the two runs out.
+  #dispatch(): void {
+    while (this.#idle.length > 0 && this.#queue.length > 0) {
+      const worker = this.#idle.pop() as AppWorker;
+      const task = this.#queue.shift() as Task;
+      clearTimeout(task.queueTimer);
+      this.#busy.add(worker);
+      // The deadline counts from here, when a worker starts the task: time spent queued has
+      // its own limit. A handler in an endless loop never yields, so no message can stop it.
+      const { deadlineMs } = this.#limits;
+      const ms = typeof deadlineMs === "function" ? deadlineMs(task.request) : deadlineMs;
+      const timer = setTimeout(() => this.#expire(worker, task, ms), ms);
+      worker.request(task.request).then(
+        (response) => {
+          clearTimeout(timer);
+          this.#release(worker);
+          task.resolve(response);
+        },
+        (error: Error) => {
+          clearTimeout(timer);
+          this.#release(worker);
+          task.reject(error);
+        },
+      );
+    }
+  }
+
+  // The worker is free again *before* its caller hears the answer: whoever reads `stats()`
+  // right after `await pool.run()` sees it idle, and the next queued task is already on its way.
+  #release(worker: AppWorker): void {
+    // It died, #expire took it for running late, or a forced close took it: either way it must
+    // not come back as idle. A closing pool goes on serving its queue: that is the drain.
+    if (!worker.alive || !this.#busy.has(worker)) return;
+    this.#busy.delete(worker);
+    this.#idle.push(worker);
+    this.#dispatch();
+    this.#checkDrained();
+  }
+
+  // A bounded queue says no at once (the client can retry, or go elsewhere) rather than hold
+  // a task for as long as the backlog takes; and even an admitted task gives up in time.
+  #admit(task: Task): void {
+    const { maxQueue, queueWaitMs } = this.#limits;
+    if (this.#queue.length > maxQueue) {
+      this.#queue.pop();
+      return task.reject(new QueueFull(maxQueue));
+    }
+    task.queueTimer = setTimeout(() => {
+      this.#queue.splice(this.#queue.indexOf(task), 1);
+      task.reject(new QueueTimeout(queueWaitMs));
+      this.#checkDrained();
+    }, queueWaitMs);
+  }
+
+  // The task's time is up: answer it, stop the thread still running it, and start another.
+  #expire(worker: AppWorker, task: Task, ms: number): void {
+    task.reject(new DeadlineExceeded(ms));
+    this.#busy.delete(worker);
+    worker.terminate(); // its close event is ours, not a crash: #adopt will not replace it
+    this.#replace();
+    this.#checkDrained();
+  }
+
+  // Watches a ready worker until its thread ends, and replaces it if it crashed.
+  #adopt(worker: AppWorker): void {
+    this.#alive.add(worker);
+    this.#idle.push(worker);
+    void worker.exited.then(({ crashed }) => {
+      this.#alive.delete(worker);
+      if (!crashed) return; // terminated by us (close): nothing to replace
+      this.#busy.delete(worker);
+      const index = this.#idle.indexOf(worker);
+      if (index >= 0) this.#idle.splice(index, 1);
+      this.#replace();
+      this.#checkDrained();
+    });
+  }
+
+  // Starts a replacement. It takes tasks only once it has answered `ready`, like the first ones.
+  #replace(): void {
+    // Once closing, a replacement is only worth starting for tasks that still wait (and a
+    // failed start may have been the last thing the drain was waiting for).
+    if (this.#closed && this.#queue.length === 0) return this.#checkDrained();
+    if (this.#broken) return this.#giveUpIfEmpty();
+    this.#starting++;
+    AppWorker.start(this.#appModule).then(
+      (worker) => {
+        this.#starting--;
+        this.#startFailures = 0;
+        this.#adopt(worker);
+        this.#dispatch();
+        this.#checkDrained(); // a closing pool terminates it with the others
+      },
+      (error: Error) => {
+        this.#starting--;
+        // A module that failed at start-up will fail the next time too: retrying without end
+        // would start and lose threads as fast as the CPU allows (a respawn storm).
+        if (++this.#startFailures < this.#limits.maxStartFailures) return this.#replace();
+        this.#broken = `${this.#startFailures} replacement workers in a row failed to start: ${error.message}`;
+        this.#giveUpIfEmpty();
+        this.#checkDrained();
+      },
+    );
+  }
+
+  // With no worker left and none coming, a queued task would wait forever: it gets the reason now.
+  #giveUpIfEmpty(): void {
+    if (!this.#broken || this.stats().size > 0 || this.#starting > 0) return;
+    for (const task of this.#queue.splice(0)) this.#fail(task, new PoolBroken(this.#broken));
+  }
+
+  // A task leaving the queue unserved takes its wait timer with it: a timer left behind
+  // would fire later on a task that is gone (and keep the process alive until it does).
+  #fail(task: Task, error: Error): void {
+    clearTimeout(task.queueTimer);
+    task.reject(error);
+  }
+}
