@@ -3,8 +3,9 @@
 // A worker is a separate JavaScript world, and the `app` object cannot be sent to it:
 // `postMessage(app)` does not even throw, the worker just receives an empty plain object
 // (structured clone copies own fields, and the routes live in private fields and methods,
-// which it leaves behind without a word; checked in lib/facts/). So the worker is told
-// *where* the app module is and imports its own copy. These constants keep that path in one place.
+// which it leaves behind without a word; see lib/facts/structured-clone.test.ts). So the
+// worker is told *where* the app module is and imports its own copy. These constants keep
+// that path in one place.
 
 /** The tutorial's example app: `GET /fibonacci/:n` and `GET /health`. */
 export const EXAMPLE_APP = new URL("./example-app.ts", import.meta.url).href;
@@ -17,3 +18,6 @@ export const BROKEN_APP = new URL("./testing/broken-app.ts", import.meta.url).hr
 
 /** A path where no module exists. */
 export const MISSING_APP = new URL("./testing/no-such-app.ts", import.meta.url).href;
+
+/** An app module whose next loads a test can make fail or wait (lib/testing/flaky-loads.ts). */
+export const FLAKY_APP = new URL("./testing/flaky-app.ts", import.meta.url).href;

@@ -27,6 +27,15 @@ app.get("/gate/:token", ({ params }) => {
   return text(`released ${token}`);
 });
 
+// Like /gate/:token, and tells which thread holds it: announces `<token>@<threadId>` instead,
+// so that a test can end that very thread from outside (lib/testing/worker-census.ts).
+app.get("/gate-thread/:token", ({ params }) => {
+  const token = params.token ?? "";
+  announce({ kind: "started", label: `${token}@${threadId}` });
+  if (!waitAtGate(token)) throw new HttpError(500, `gate ${token} was never opened`);
+  return text(`released ${token}`);
+});
+
 // Echoes what reached the handler, to prove the whole request crossed intact.
 const echo = (request: RequestData) =>
   json(
@@ -72,5 +81,17 @@ app.get("/crash/rejection", () => {
   // An unhandled rejection also kills a Bun worker, and its close event says code 0, "terminated
   // normally": the same as a terminate() we asked for. Only our own flag tells them apart.
   void Promise.reject(new Error("unhandled rejection on purpose"));
+  return new Promise<string>(() => {});
+});
+app.get("/crash/named", () => {
+  // Bun's report of an uncaught error gives its line as "<name>: <message>": "error: …" for a
+  // plain Error, "TypeError: …", or here "PaymentDeclined: …". A summary that looks for a line
+  // ending in "error:" misses this one.
+  class PaymentDeclined extends Error {
+    override name = "PaymentDeclined";
+  }
+  setTimeout(() => {
+    throw new PaymentDeclined("an error with its own name, uncaught on purpose");
+  }, 0);
   return new Promise<string>(() => {});
 });

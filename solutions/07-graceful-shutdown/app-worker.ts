@@ -41,15 +41,16 @@ export class AppWorker {
   #alive = true;
   // A crash by an uncaught error sends an `error` event just before `close`: it says what happened.
   #lastError = "";
-  #onExit: (exit: Exit) => void = () => {};
-  /** Settles once the thread has ended, for whatever reason. */
-  readonly exited = new Promise<Exit>((resolve) => (this.#onExit = resolve));
+  /** Settles once the thread has ended, for whatever reason: whether it crashed, and why. */
+  readonly exited: Promise<Exit>;
 
   private constructor(worker: Worker) {
     this.#worker = worker;
     worker.addEventListener("message", (event) => this.#onMessage(event.data as FromWorker));
     worker.addEventListener("error", (event) => (this.#lastError = event.message));
-    worker.addEventListener("close", (event) => this.#onClose((event as CloseEvent).code));
+    // `close` comes once, for every end of the thread, asked for or not.
+    const closed = new Promise<CloseEvent>((resolve) => worker.addEventListener("close", (event) => resolve(event as CloseEvent)));
+    this.exited = closed.then((event) => this.#onClose(event.code));
   }
 
   /** Starts a worker, tells it which app to load, and waits for its answer. */
@@ -118,7 +119,7 @@ export class AppWorker {
     return this.#alive;
   }
 
-  #onClose(code: number): void {
+  #onClose(code: number): Exit {
     this.#alive = false;
     const crashed = !this.#terminating;
     const reason = this.#lastError || `the worker exited with code ${code}`;
@@ -126,7 +127,7 @@ export class AppWorker {
       waiting.reject(crashed ? new WorkerCrashed(reason) : new Error("the worker was terminated"));
     }
     this.#waiting.clear();
-    this.#onExit({ crashed, reason });
+    return { crashed, reason };
   }
 
   #onMessage(message: FromWorker): void {

@@ -10,7 +10,7 @@
 //
 // Step 06: the limits a request must live within are set here, where the server is
 // configured: its run (504), its wait for a worker (503), the queue's length (503 with
-// `Retry-After`), and its body's size (413, refused by Bun before a byte reaches us).
+// `Retry-After`), and its body's size (413, answered by Bun before the body can reach a worker).
 //
 // Step 07: `stop()` is graceful. It stops accepting, answers every request already accepted
 // (running or queued), and only then ends the workers. `stop({ force: true })` does not wait:
@@ -38,9 +38,9 @@ export interface ServerOptions {
   /** The largest request body accepted, in bytes (413 past it). */
   maxBodyBytes?: number;
   /**
-   * Bun closes a connection whose request has had no answer for this long (10 s unless told),
-   * which would drop the very requests our 504 and 503 exist to answer: keep it above the
-   * deadline plus the queue wait. At most 255.
+   * Bun closes a connection whose request has had no answer for about this long (10 s unless
+   * told), answering nothing. It counts on a 4-second tick and may close up to 4 s early: keep
+   * it above the deadline plus the queue wait by more than that. Whole seconds, at most 255.
    */
   idleTimeoutSeconds?: number;
   /** Where crashes and handler errors are reported; console.error by default. */
@@ -88,8 +88,8 @@ export async function startServer({
   try {
     const server = Bun.serve({
       port,
-      // Bun counts a body's bytes as they arrive, whether a content-length announced them or
-      // they come chunked, and answers 413 itself past the limit: the body is never read whole.
+      // Past the limit Bun answers 413 itself: from the content-length, before reading the body,
+      // or, for a chunked body, once the bytes read pass it (our read of the body then rejects).
       maxRequestBodySize: maxBodyBytes,
       idleTimeout: idleTimeoutSeconds,
       fetch: (request) => handleInPool(pool, request, log),

@@ -68,9 +68,10 @@ export class PoolClosed extends PoolError {
   }
 }
 
-// Bun's error event carries its whole report: a source excerpt, then `error: <message>`, then
-// the stack. The client gets that one line; the log gets the rest.
+// Bun's error event carries its whole report: numbered lines of the source ("12 | …"), a caret
+// line, then `<Name>: <message>` (`error: …` for a plain Error, `TypeError: …`, or whatever the
+// error's name is), then the stack. The client gets that one line; the log gets the rest.
 function summary(report: string): string {
-  const lines = report.split("\n");
-  return lines.find((line) => /^\w*error: /i.test(line)) ?? lines[0] ?? report;
+  const isSource = (line: string) => /^\s*\d+ \|( |$)/.test(line) || /^\s*\^\s*$/.test(line) || line.trim() === "";
+  return report.split("\n").find((line) => !isSource(line))?.trim() ?? "no details";
 }
