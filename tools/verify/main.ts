@@ -1,6 +1,7 @@
 // `npm test`: the repo proves itself.
 //
-//   1. everything type-checks (starters and wrong variants included);
+//   1. everything type-checks, starters and wrong variants included (one tsc program, run
+//      while the tests run: tools/verify/typecheck.ts);
 //   2. the plumbing's and the tools' own tests pass;
 //   3. for every step: its tests pass on solutions/; the untouched starter fails at a TODO
 //      stub, and its files without a TODO are the reference's; every known-wrong variant is
@@ -9,11 +10,10 @@
 //      only spend time failing for the same reason.
 //
 // The step runs are independent (port 0, their own folders in .verify/), so they run a few
-// at a time (`--jobs N`, 2 by default). It ends with one line, `tests: N passed, M failed`,
-// counting every test case and check. `npm test -- 03` verifies one step (plus the type check).
+// at a time (`--jobs N`, 3 by default: most of a run is waiting on workers and sockets). It
+// ends with one line, `tests: N passed, M failed`, counting every test case and check. `npm test -- 03` verifies one step (plus the type check).
 
-import { writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import Table from "cli-table3";
 import pc from "picocolors";
@@ -21,9 +21,10 @@ import { progress } from "../progress.ts";
 import { findStep, listSteps, ROOT, type Step } from "../steps.ts";
 import { bunTest } from "./bun-test.ts";
 import { rememberExpected } from "./expected.ts";
-import { prepared, runTests, type TestRun, type Variant } from "./run-tests.ts";
+import { runTests, type TestRun, type Variant } from "./run-tests.ts";
 import { starterDrift, starterIsUntouched } from "./starter.ts";
 import { firstLine, solutionVerdict, starterVerdict, wrongVerdict, type Verdict } from "./verdicts.ts";
+import { startTypeChecks } from "./typecheck.ts";
 import { readWrongHeader } from "./wrong-header.ts";
 
 let positionals: string[];
@@ -31,7 +32,7 @@ let jobs: number;
 try {
   const parsed = parseArgs({ args: Bun.argv.slice(2), allowPositionals: true, strict: true, options: { jobs: { type: "string" } } });
   positionals = parsed.positionals;
-  jobs = Number(parsed.values.jobs ?? 2);
+  jobs = Number(parsed.values.jobs ?? 3);
   if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs takes a whole number of at least 1, not "${parsed.values.jobs}"`);
 } catch (error) {
   console.error(`${(error as Error).message}\nusage: npm test [-- NN …] [--jobs N]`);
@@ -54,19 +55,10 @@ function tally(ok: boolean, what: string, detail: string, count = 1): void {
 
 const steps: Step[] = positionals.length === 0 ? listSteps() : positionals.map(requireStep);
 
-// 1. Types.
-{
-  const p = progress("type-checking everything (tsc --noEmit)");
-  const projects = ["tsconfig.json", ...((await Bun.file(`${ROOT}/bench/k6/tsconfig.json`).exists()) ? ["bench/k6/tsconfig.json"] : [])];
-  for (const project of projects) {
-    const tsc = Bun.spawnSync([`${ROOT}/node_modules/.bin/tsc`, "--noEmit", "-p", project], { cwd: ROOT });
-    const ok = tsc.exitCode === 0;
-    const out = tsc.stdout.toString().trim();
-    p.done(`tsc -p ${project}: ${ok ? "clean" : "errors"}`, ok);
-    if (!ok) console.log(out);
-    tally(ok, `tsc -p ${project}`, firstLine(out));
-  }
-}
+// 1. Types: one tsc program over everything, wrong variants included; it runs while the tests do.
+const typeChecks = startTypeChecks(steps);
+// A plain line, not a spinner: the tests' spinner runs at the same time.
+process.stderr.write("… type-checking everything, wrong variants included (tsc --noEmit), while the tests run\n");
 
 // 2. The plumbing's and tools' own tests.
 if (positionals.length === 0) {
@@ -114,7 +106,6 @@ const table = new Table({
   head: ["step", "solution", "starter", "wrong variants (the test that caught each)"],
   style: tty ? { head: ["cyan"], border: ["grey"] } : { head: [], border: [] },
 });
-const wrongDirs: string[] = [];
 let slowest: { what: string; seconds: number } | undefined;
 for (const step of steps) {
   const runOf = (kind: Variant["kind"], name?: string) =>
@@ -145,7 +136,6 @@ for (const step of steps) {
   for (const name of step.wrongVariants) {
     const header = readWrongHeader(join(step.solutionDir, "wrong", name));
     const verdict = wrongVerdict(runOf("wrong", name) as TestRun, header);
-    wrongDirs.push(prepared(step, { kind: "wrong", name }));
     tally(verdict.ok, `step ${step.id} wrong/${name}`, verdict.detail);
     wrong.push(`${mark(verdict.ok)} ${name}: ${verdict.ok ? `${verdict.seconds?.toFixed(2)} s, by "${short(verdict.caughtBy ?? "")}"` : verdict.detail}`);
     if (verdict.seconds !== undefined && (!slowest || verdict.seconds > slowest.seconds)) {
@@ -159,18 +149,11 @@ for (const step of steps) {
   table.push([`${step.id} ${step.slug.slice(3)}`, `${mark(solution.ok)} ${solution.detail}`, `${mark(starter.ok)} ${starter.detail}`, wrong.join("\n")]);
 }
 
-// 4. The wrong variants, type-checked where they run: laid over the solution in .verify/.
-//    In place (solutions/NN/wrong/X/) they could not resolve the solution files they import.
-if (wrongDirs.length > 0) {
-  const p = progress("type-checking the wrong variants as the tests run them");
-  const config = join(ROOT, ".verify", "tsconfig.wrong.json");
-  writeFileSync(config, JSON.stringify({ extends: "../tsconfig.json", include: wrongDirs.map((d) => relative(join(ROOT, ".verify"), d)), exclude: [] }));
-  const tsc = Bun.spawnSync([`${ROOT}/node_modules/.bin/tsc`, "--noEmit", "-p", config], { cwd: ROOT });
-  const ok = tsc.exitCode === 0;
-  const out = tsc.stdout.toString().trim();
-  p.done(`wrong variants: ${ok ? "type-check clean" : "type errors"}`, ok);
-  if (!ok) console.log(out);
-  tally(ok, "tsc over .verify/wrong-*", firstLine(out));
+// 4. The type check started at the beginning.
+for (const check of await typeChecks) {
+  process.stderr.write(`${mark(check.ok)} tsc -p ${check.project}: ${check.ok ? "clean" : "errors"}\n`);
+  if (!check.ok) console.log(check.output);
+  tally(check.ok, `tsc -p ${check.project}`, firstLine(check.output));
 }
 
 console.log(table.toString());
