@@ -3,6 +3,10 @@
 // Left: throughput by step, linear, because "twice as many requests" should look twice as tall.
 // Right: latency by step on a log scale, because step 01's /health wait is hundreds of times
 // step 04's and both must stay readable.
+//
+// A row measured while other processes took CPU (bench/noise.ts) is marked ⚑, its bar outlined
+// in orange: its height is not the code's alone. The ceiling line is step 01's throughput times
+// the parallel ceiling measured in the same run, when the run measured one.
 
 export interface ChartStep {
   label: string;
@@ -14,12 +18,24 @@ export interface ChartStep {
   p99Ms: number;
   healthP99Ms: number;
   stale: boolean;
+  /** Measured while others took more than a tenth of a core, or its ratio is suspect. */
+  flagged?: boolean;
+}
+
+/** The line over the bars: the first step's throughput times `ratio`. */
+export interface ChartCeiling {
+  ratio: number;
+  /** true: the parallel ceiling measured in the same run; false: just the core count. */
+  measured: boolean;
 }
 
 const W = 860;
 const H = 360;
-const PANEL = { top: 56, bottom: 300, width: 360 };
-const COLORS = { rps: "#3b6ea8", p50: "#9ccae8", p99: "#3b6ea8", health: "#d9822b" };
+const PANEL = { top: 66, bottom: 300, width: 360 };
+const COLORS = { rps: "#3b6ea8", p50: "#9ccae8", p99: "#3b6ea8", health: "#d9822b", flag: "#e67e22" };
+const FLAG = "⚑";
+/** Under each bar: the step, with * when stale and ⚑ when flagged. Short, so that eight steps fit. */
+const labelOf = (s: ChartStep) => s.label + (s.stale ? "*" : "") + (s.flagged ? FLAG : "");
 
 const esc = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 /** Coordinates with one decimal: enough for a screen, and the SVG stays readable as text. */
@@ -37,12 +53,12 @@ export function niceMax(value: number): number {
   return ([1, 2, 5, 10].find((m) => m * power >= value) ?? 10) * power;
 }
 
-function throughputPanel(steps: ChartStep[], x0: number, cores: number): string[] {
+function throughputPanel(steps: ChartStep[], x0: number, line?: ChartCeiling): string[] {
   const out: string[] = [];
-  // The ceiling: the first step (one thread) times the cores. No pool can beat it on this
-  // machine, however many workers it has, because fib never waits: it only computes.
+  // The ceiling: the first step (one thread) times what the machine gives in parallel. No pool
+  // can beat it on this machine, however many workers it has, because fib never waits.
   const base = steps[0]?.rps ?? Number.NaN;
-  const ceiling = cores > 1 && Number.isFinite(base) ? base * cores : Number.NaN;
+  const ceiling = line && line.ratio > 1 && Number.isFinite(base) ? base * line.ratio : Number.NaN;
   const max = niceMax(Math.max(...steps.map((s) => s.rpsHigh || s.rps), Number.isFinite(ceiling) ? ceiling : 0, 1));
   const y = (v: number) => PANEL.bottom - ((PANEL.bottom - PANEL.top) * v) / max;
   out.push(text(x0, 40, "Throughput, /fibonacci/:n, 20 users (req/s)", 'font-weight="bold"'));
@@ -53,21 +69,25 @@ function throughputPanel(steps: ChartStep[], x0: number, cores: number): string[
   }
   if (Number.isFinite(ceiling)) {
     out.push(`<line x1="${x0 + 40}" x2="${x0 + PANEL.width}" y1="${c(y(ceiling))}" y2="${c(y(ceiling))}" stroke="#c0392b" stroke-dasharray="5,4"/>`);
-    // Labelled at the left, above the first bar, which is half its height and never in the way.
-    out.push(text(x0 + 44, y(ceiling) - 4, `ceiling: ${cores} cores × ${steps[0]?.label ?? "first step"}`, 'font-size="10" fill="#c0392b"'));
+    // Labelled under the title, out of the bars' way whatever their heights.
+    const first = steps[0]?.label ?? "the first step";
+    const what = line?.measured ? `- - ceiling: step ${first} × ${line.ratio.toFixed(2)}, measured in this run` : `- - ceiling: step ${first} × ${line?.ratio ?? 0} cores (not measured)`;
+    out.push(text(x0 + 40, 52, what, 'font-size="10" fill="#c0392b"'));
   }
   const slot = (PANEL.width - 50) / steps.length;
   steps.forEach((s, i) => {
     const cx = x0 + 50 + slot * i + slot / 2;
     const bw = Math.min(44, slot * 0.6);
     if (Number.isFinite(s.rps)) {
-      out.push(`<rect x="${c(cx - bw / 2)}" y="${c(y(s.rps))}" width="${c(bw)}" height="${c(PANEL.bottom - y(s.rps))}" fill="${COLORS.rps}" ${s.stale ? 'fill-opacity="0.4"' : ""}/>`);
+      const outline = s.flagged ? ` stroke="${COLORS.flag}" stroke-width="3"` : "";
+      out.push(`<rect x="${c(cx - bw / 2)}" y="${c(y(s.rps))}" width="${c(bw)}" height="${c(PANEL.bottom - y(s.rps))}" fill="${COLORS.rps}"${outline} ${s.stale ? 'fill-opacity="0.4"' : ""}/>`);
       // The whisker: lowest to highest round. Bars whose whiskers overlap are not really different.
       if (s.rpsHigh > s.rpsLow) out.push(`<line x1="${c(cx)}" x2="${c(cx)}" y1="${c(y(s.rpsLow))}" y2="${c(y(s.rpsHigh))}" stroke="#222" stroke-width="2"/>`);
       out.push(text(cx, y(Math.max(s.rps, s.rpsHigh)) - 5, num(s.rps), 'text-anchor="middle" font-size="11"'));
     }
-    out.push(text(cx, PANEL.bottom + 16, s.label + (s.stale ? "*" : ""), 'text-anchor="middle" font-size="12"'));
+    out.push(text(cx, PANEL.bottom + 16, labelOf(s), `text-anchor="middle" font-size="12"${s.flagged ? ` fill="${COLORS.flag}"` : ""}`));
   });
+  out.push(text(x0 + 34, PANEL.bottom + 16, "step", 'text-anchor="end" font-size="11" fill="#555"'));
   return out;
 }
 
@@ -99,7 +119,7 @@ function latencyPanel(steps: ChartStep[], x0: number): string[] {
       out.push(`<rect x="${c(left + j * bw)}" y="${c(y(shown))}" width="${c(bw - 2)}" height="${c(PANEL.bottom - y(shown))}" fill="${color}" ${v > 0 && !s.stale ? "" : 'fill-opacity="0.4"'}/>`);
       if (key === "healthP99Ms") out.push(text(left + j * bw + bw / 2, y(shown) - 4, v > 0 ? num(v) : "<1", 'text-anchor="middle" font-size="10"'));
     });
-    out.push(text(left + slot * 0.35, PANEL.bottom + 16, s.label + (s.stale ? "*" : ""), 'text-anchor="middle" font-size="12"'));
+    out.push(text(left + slot * 0.35, PANEL.bottom + 16, labelOf(s), `text-anchor="middle" font-size="12"${s.flagged ? ` fill="${COLORS.flag}"` : ""}`));
   });
   const legend = [
     ["/fibonacci p50", COLORS.p50],
@@ -114,15 +134,19 @@ function latencyPanel(steps: ChartStep[], x0: number): string[] {
   return out;
 }
 
-/** `cores` draws the ceiling line over the throughput bars: the first step's rate times the cores. */
-export function chartSvg(steps: ChartStep[], caption: string, cores = 0): string {
-  const body = [...throughputPanel(steps, 20, cores), ...latencyPanel(steps, 460)];
+/** `ceiling` draws a line over the throughput bars: the first step's rate times its ratio. */
+export function chartSvg(steps: ChartStep[], caption: string, ceiling?: ChartCeiling): string {
+  const body = [...throughputPanel(steps, 20, ceiling), ...latencyPanel(steps, 460)];
+  const footnotes = [
+    steps.some((s) => s.flagged) ? `${FLAG} measured while other processes took more than a tenth of a core (or its ratio is suspect): read it with care` : "",
+    steps.some((s) => s.stale) ? "* stale: the code changed after this step was measured" : "",
+  ].filter(Boolean);
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="13">`,
-    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H + 14 * Math.max(0, footnotes.length - 1)}" viewBox="0 0 ${W} ${H + 14 * Math.max(0, footnotes.length - 1)}" font-family="sans-serif" font-size="13">`,
+    `<rect width="${W}" height="${H + 14 * Math.max(0, footnotes.length - 1)}" fill="white"/>`,
     text(20, 20, caption, 'font-size="11" fill="#555"'),
     ...body,
-    steps.some((s) => s.stale) ? text(20, H - 6, "* stale: the code changed after this step was measured", 'font-size="10" fill="#555"') : "",
+    ...footnotes.map((note, i) => text(20, H - 6 + 14 * i, note, `font-size="10" fill="${note.startsWith(FLAG) ? COLORS.flag : "#555"}"`)),
     "</svg>",
     "",
   ].join("\n");

@@ -3,6 +3,8 @@
 // The scenarios are written once and used at every step, so that the only thing that changes
 // between two rows of the comparison is the step's code.
 
+import type { Noise } from "./noise.ts";
+
 export interface BenchParams {
   /** fib(n) per heavy request. 33 takes about 30 ms on one core of the machine the docs were measured on. */
   n: number;
@@ -42,6 +44,15 @@ export const DEFAULTS: BenchParams = {
 /** `compare` measures every step twice, alternating, to see the drift and the noise. */
 export const COMPARE_ROUNDS = 2;
 
+/**
+ * A round whose noise is over NOISE_FLAG_CORES is measured again, at most this many times
+ * (`--retries N`); `compare` retries, a single step's run only flags (it has nothing to pair).
+ */
+export const COMPARE_RETRIES = 2;
+
+/** Before a retry, wait at most this long for a quiet moment; if none comes, the run stops retrying. */
+export const QUIET_WAIT_SEC = 15;
+
 /** `smoke` (CI): long enough to see every scenario answer, far too short to mean anything about speed. */
 export const SMOKE: BenchParams = {
   ...DEFAULTS,
@@ -58,10 +69,16 @@ export const SMOKE: BenchParams = {
 export interface LoadRun {
   /** "autocannon 9.0.0" or "k6 v1.x": every figure says where it came from. */
   tool: string;
+  /** Every answer received, whatever its status. */
   requests: number;
   /** Connection errors, timeouts and non-2xx answers. */
   errors: number;
+  /**
+   * Successful answers (2xx) per second. An error is never throughput: a server that answers
+   * 503 at once would otherwise look faster than one that does the work.
+   */
   rps: number;
+  /** Latencies of the successful answers. */
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
@@ -69,8 +86,28 @@ export interface LoadRun {
   dropped?: number;
 }
 
+/** The noise (CPU taken by others, bench/noise.ts) during each HTTP scenario of a round. */
+export interface HttpNoise {
+  closed?: Noise;
+  responsiveness?: Noise;
+  open?: Noise;
+  overhead?: Noise;
+}
+
 /** One round of the HTTP scenarios (1-4) against one step's server. */
 export interface HttpRound {
+  /**
+   * Which round of its run (0, 1, …). Rows of one run are compared round by round: step 04's
+   * round 1 with step 01's round 1, measured minutes apart, never hours.
+   */
+  round?: number;
+  /** How many times this round was measured: 1, or more when a noisy attempt was retried. The least noisy is kept. */
+  attempts?: number;
+  /** The 1-minute load average just before the round's server started. */
+  loadAtStart?: number;
+  /** When the round started (ISO). */
+  startedAt?: string;
+  noise?: HttpNoise;
   /** 1. the blog's: 20 users looping on /fibonacci/:n. */
   closed: LoadRun;
   /** 2. the same load, plus one user probing /health. */
@@ -83,10 +120,28 @@ export interface HttpRound {
 
 /** 5. tasks per second through the step's pool vs calling the app on the main thread. */
 export interface PoolRound {
+  round?: number;
+  noise?: Noise;
   poolSize: number;
   heavy: { poolTasksPerSec: number; mainTasksPerSec: number };
   trivial: { poolTasksPerSec: number; mainTasksPerSec: number };
   errors: number;
+}
+
+/**
+ * The parallel ceiling (bench/parallel-ceiling.ts), measured in the same run as the steps:
+ * fib(n) in one process, then in one process per core at once. `ratio` is the most any pool
+ * can multiply step 01's throughput by on this machine, at this moment.
+ */
+export interface CeilingRound {
+  round: number;
+  processes: number;
+  /** fib(n) per second: one process alone, then all of them together. */
+  alone: number;
+  together: number;
+  ratio: number;
+  attempts?: number;
+  noise?: Noise;
 }
 
 export interface Machine {
@@ -94,11 +149,7 @@ export interface Machine {
   cpuModel: string;
   bun: string;
   platform: string;
-  /**
-   * The 1-minute load average when the run started. On a machine shared with other work the
-   * figures are only as good as the quiet they were measured in: above the core count, other
-   * processes were queueing for the CPU too.
-   */
+  /** The 1-minute load average when the run started (each round records its own too). */
   loadAverage?: number;
 }
 
@@ -110,12 +161,21 @@ export interface StepResult {
   workers?: number;
   /** A hash of the code that ran (the step's files and lib/): a result with another hash is stale. */
   fingerprint: string;
+  /**
+   * The run this result belongs to (when it started, ISO). Speedups are computed only between
+   * results of one run: two runs, even minutes apart, do not share a machine state.
+   */
+  runId?: string;
   finishedAt: string;
   machine: Machine;
   tool: string;
   params: BenchParams;
   http: HttpRound[];
   pool: PoolRound[];
+  /** The parallel ceiling measured in the same run, by round (compare only). */
+  ceiling?: CeilingRound[];
+  /** For your code: what its check said before it was measured, e.g. "12 passed". */
+  checked?: string;
   /** What went wrong, e.g. the server did not start; the rounds are then empty. */
   failure?: string;
 }

@@ -7,6 +7,7 @@
 //   npm run bench -- smoke              a few seconds per step on the references (CI): fails on errors
 //
 // The load comes from k6 (the scripts in bench/k6/) when `k6` is on PATH, else from autocannon.
+// Every scenario records the noise: the CPU other processes took meanwhile (bench/noise.ts).
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -14,19 +15,38 @@ import { parseArgs } from "node:util";
 import pc from "picocolors";
 import Table from "cli-table3";
 import { findStep, listSteps, ROOT, type Step } from "../tools/steps.ts";
-import { chartSvg, type ChartStep } from "./chart.ts";
-import { COMPARE_ROUNDS, DEFAULTS, SMOKE, type BenchParams, type HttpRound, type PoolRound, type StepResult } from "./config.ts";
+import { progress } from "../tools/progress.ts";
+import { chartSvg, type ChartCeiling, type ChartStep } from "./chart.ts";
+import {
+  COMPARE_RETRIES,
+  COMPARE_ROUNDS,
+  DEFAULTS,
+  QUIET_WAIT_SEC,
+  SMOKE,
+  type BenchParams,
+  type CeilingRound,
+  type HttpRound,
+  type PoolRound,
+  type StepResult,
+} from "./config.ts";
+import { checkYourStep, gateSteps } from "./learner-gate.ts";
 import { autocannonTool } from "./load/autocannon.ts";
-import { k6Tool, k6Version } from "./load/k6.ts";
+import { k6Tool, k6Version, runsTypeScript } from "./load/k6.ts";
 import type { LoadTool } from "./load/tool.ts";
-import { compareTable, stepTable, type CompareRow } from "./report.ts";
-import { codeFingerprint, isStale, loadResult, machine, RESULTS_DIR, saveResult } from "./results.ts";
+import { canCountNoise, isNoisy, NOISE_FLAG_CORES, noiseLevel, startNoise, worstNoise, type Noise } from "./noise.ts";
+import { measureCeiling } from "./parallel-ceiling.ts";
+import { isSpeedup, pairedSpeedup } from "./ratios.ts";
+import { compareTable, othersInWords, stepTable, type CompareRow } from "./report.ts";
+import { chartFile, codeFingerprint, isStale, loadResult, machine, RESULTS_DIR, saveResult } from "./results.ts";
 import { hasUnservedPool, httpRoundSeconds, poolRoundSeconds, runHttpRound, runPoolRound } from "./runner.ts";
-import { summarize } from "./summary.ts";
+import { isFlagged, summarize } from "./summary.ts";
+import { median } from "./stats.ts";
 
 const USAGE = `usage: npm run bench -- <NN | compare | all | report | smoke> [options]
-  NN                 one step (01, 02, …), from your files in steps/
-  compare, all       every step, taking turns round after round; table + SVG chart
+  NN                 one step (01, 02, …), from your files in steps/ (once its check passes)
+  compare, all       every step, taking turns round after round, with the parallel ceiling
+                     measured in the same run; table + SVG chart. Your steps that do not pass
+                     their check yet are skipped
   report             the saved results side by side (stale ones marked); runs nothing
   smoke              every step's reference, a few seconds each; exit 1 on any error (CI)
 options:
@@ -38,8 +58,10 @@ options:
   --warmup S         seconds of warm-up (default ${DEFAULTS.warmupSec})
   --rate R           open-model arrivals per second (default ${DEFAULTS.rate})
   --rounds N         measurements per step (default ${DEFAULTS.rounds}; compare: ${COMPARE_ROUNDS})
-  --tool k6|autocannon   force a load tool (default: k6 when on PATH)
-  --chart FILE       where compare/report writes the SVG (default bench/results/bench-by-step.svg)
+  --retries N        measure a round again, up to N times, when others took more than
+                     ${NOISE_FLAG_CORES} core during it (default: compare ${COMPARE_RETRIES}, one step 0)
+  --tool k6|autocannon   force a load tool (default: k6 v0.57+ when on PATH)
+  --chart FILE       where compare/report writes the SVG (default bench/results/bench-by-step-<yours|solution>.svg)
   --port N           serve on this port instead of a free one`;
 
 function fail(message: string, code = 2): never {
@@ -61,6 +83,7 @@ try {
       warmup: { type: "string" },
       rate: { type: "string" },
       rounds: { type: "string" },
+      retries: { type: "string" },
       tool: { type: "string" },
       chart: { type: "string" },
       port: { type: "string" },
@@ -97,17 +120,22 @@ function paramsFrom(base: BenchParams, rounds: number): BenchParams {
 }
 const workers = opts.workers === undefined ? undefined : number(opts.workers, "workers", 1, 1);
 const port = opts.port === undefined ? undefined : number(opts.port, "port", 0, 0);
+const cores = navigator.hardwareConcurrency;
 
-/** k6 when installed, else autocannon, said once; `--tool` insists on one. */
+/** k6 (v0.57+, which runs the TypeScript scripts as they are) when installed, else autocannon, said once. */
 function chooseTool(): LoadTool {
   const version = k6Version();
+  const usable = version !== undefined && runsTypeScript(version);
   if (opts.tool === "k6") {
     if (!version) fail("--tool k6: k6 is not on PATH. Install it (https://grafana.com/docs/k6/latest/set-up/install-k6/) or drop --tool.");
+    if (!usable) fail(`--tool k6: k6 ${version} cannot run TypeScript scripts as they are (v0.57 and later can). Upgrade k6, or drop --tool.`);
     return k6Tool(version);
   }
   if (opts.tool !== undefined && opts.tool !== "autocannon") fail(`--tool must be k6 or autocannon, got "${opts.tool}"`);
-  if (opts.tool === undefined && version) return k6Tool(version);
-  if (opts.tool === undefined) {
+  if (opts.tool === undefined && usable) return k6Tool(version);
+  if (opts.tool === undefined && version) {
+    console.error(pc.yellow(`k6 ${version} is older than v0.57 and cannot run the TypeScript scripts in bench/k6/ as they are: using ${autocannonTool.name}. Upgrade k6 to use it.`));
+  } else if (opts.tool === undefined) {
     console.error(pc.dim(`k6 is not on PATH: running the same scenarios with ${autocannonTool.name} (npm). Each figure records its tool.`));
   }
   return autocannonTool;
@@ -128,13 +156,14 @@ function exitIfAborted(): void {
   }
 }
 
-function emptyResult(step: Step, solution: boolean, tool: LoadTool, params: BenchParams): StepResult {
+function emptyResult(step: Step, solution: boolean, tool: LoadTool, params: BenchParams, runId: string): StepResult {
   return {
     step: step.id,
     slug: step.slug,
     code: solution ? "solution" : "yours",
     ...(workers === undefined ? {} : { workers }),
     fingerprint: codeFingerprint(step, solution),
+    runId,
     finishedAt: "",
     machine: machine(),
     tool: tool.name,
@@ -144,14 +173,98 @@ function emptyResult(step: Step, solution: boolean, tool: LoadTool, params: Benc
   };
 }
 
+interface MeasureOptions {
+  /** Save each result under its side's name (never for smoke). */
+  save: boolean;
+  /** Retries per noisy round. */
+  retries: number;
+  /** Measure the parallel ceiling in each round (compare). */
+  ceiling: boolean;
+  /** For your code: what each step's check said. */
+  checked?: Map<string, string>;
+}
+
+const say = (line: string) => console.error(pc.yellow(line));
+
+/**
+ * Before a retry: waits (at most QUIET_WAIT_SEC) for two quiet seconds in a row. Resolves
+ * with true when they came; false when the machine stayed busy, and then a retry would only
+ * measure the same noise again.
+ */
+async function waitForQuiet(): Promise<boolean> {
+  if (!canCountNoise()) return true; // the load average cannot tell a quiet moment from a busy one
+  const bar = progress(`waiting up to ${QUIET_WAIT_SEC} s for the machine to quiet down`);
+  const end = performance.now() + QUIET_WAIT_SEC * 1000;
+  let last: Noise | undefined;
+  while (performance.now() < end && !abort.signal.aborted) {
+    const meter = startNoise();
+    await Bun.sleep(2000);
+    last = meter.stop();
+    if (!isNoisy(last, cores)) {
+      bar.done(`the machine is quiet again (others ${othersInWords(last)})`, true);
+      return true;
+    }
+    bar.update(`waiting for the machine to quiet down: others still take ${othersInWords(last)}`);
+  }
+  bar.done(`the machine stayed busy (others ${othersInWords(last)})`, false);
+  return false;
+}
+
+/** How retries are spent over a run: once a wait for quiet fails, the noise is lasting and retrying stops. */
+interface RetryState {
+  stopped: boolean;
+  used: number;
+}
+
+/**
+ * Measures `attempt` once, and again (at most `retries` times) while others took more than
+ * NOISE_FLAG_CORES during it; keeps the least noisy attempt and says each retry.
+ */
+async function withRetries<T>(what: string, retries: number, state: RetryState, attempt: () => Promise<T>, noiseOf: (value: T) => Noise | undefined): Promise<{ value: T; attempts: number }> {
+  let best = await attempt();
+  let attempts = 1;
+  const level = (value: T) => noiseLevel(noiseOf(value), cores);
+  while (isNoisy(noiseOf(best), cores) && attempts <= retries) {
+    if (state.stopped) break;
+    say(`${what}: other processes took ${othersInWords(noiseOf(best))} (more than ${NOISE_FLAG_CORES}): measuring it again (retry ${attempts} of ${retries})`);
+    if (!(await waitForQuiet())) {
+      state.stopped = true;
+      say(`${what}: the machine stays busy, so no more retries in this run: the flagged rows stay flagged`);
+      break;
+    }
+    exitIfAborted();
+    const next = await attempt();
+    attempts++;
+    state.used++;
+    if (level(next) < level(best)) best = next;
+  }
+  return { value: best, attempts };
+}
+
 /** Runs the given steps for `params.rounds` rounds, taking turns: forwards, then backwards, … */
-async function measure(steps: Step[], solution: boolean, params: BenchParams, tool: LoadTool, save = true): Promise<StepResult[]> {
-  const results = steps.map((step) => emptyResult(step, solution, tool, params));
+async function measure(steps: Step[], solution: boolean, params: BenchParams, tool: LoadTool, options: MeasureOptions): Promise<StepResult[]> {
+  const runId = new Date().toISOString();
+  const results = steps.map((step) => ({ ...emptyResult(step, solution, tool, params, runId), ...(options.checked?.has(step.id) ? { checked: options.checked.get(step.id) } : {}) }));
+  const ceilings: CeilingRound[] = [];
+  const retryState: RetryState = { stopped: false, used: 0 };
   const perScriptWarmup = tool.name.startsWith("k6");
   const stepSeconds = (step: Step) =>
     httpRoundSeconds(params, perScriptWarmup) + (hasUnservedPool(solution ? step.solutionDir : step.dir) ? poolRoundSeconds(params) : 0);
   let remaining = params.rounds * steps.reduce((sum, step) => sum + stepSeconds(step), 0);
   for (let round = 0; round < params.rounds; round++) {
+    const label = `round ${round + 1}/${params.rounds}`;
+    if (options.ceiling) {
+      // The machine's own ceiling, in the same minutes as the steps it bounds.
+      const bar = progress(`parallel ceiling · ${label} · fib(${params.n}) in 1 process, then ${cores} at once`);
+      try {
+        const { value, attempts } = await withRetries(`the parallel ceiling, ${label}`, options.retries, retryState, () => measureCeiling({ n: params.n, processes: cores, signal: abort.signal }, round), (c) => c.noise);
+        ceilings.push({ ...value, attempts });
+        bar.done(`parallel ceiling · ${label} · ${value.ratio.toFixed(2)}x`, true);
+      } catch (error) {
+        exitIfAborted();
+        bar.done(`parallel ceiling · ${label}: ${(error as Error).message}`, false);
+      }
+    }
     // Alternating the order spreads the machine's drift (a neighbour's build, thermal limits)
     // over every step instead of loading it onto whichever step comes last.
     const order = round % 2 === 0 ? results : [...results].reverse();
@@ -159,14 +272,23 @@ async function measure(steps: Step[], solution: boolean, params: BenchParams, to
       const step = steps.find((s) => s.id === result.step) as Step;
       remaining -= stepSeconds(step);
       if (result.failure) continue;
-      const run = { step, solution, workers, port, params, tool, signal: abort.signal, label: `round ${round + 1}/${params.rounds}`, laterSec: remaining };
+      const run = { step, solution, workers, port, params, tool, signal: abort.signal, label, round, laterSec: remaining };
+      const hasPool = hasUnservedPool(solution ? step.solutionDir : step.dir);
       try {
-        const http: HttpRound = await runHttpRound(run, perScriptWarmup);
-        result.http.push(http);
-        if (hasUnservedPool(solution ? step.solutionDir : step.dir)) {
-          const pool: PoolRound = await runPoolRound(run);
-          result.pool.push(pool);
-        }
+        const { value, attempts } = await withRetries(
+          `step ${step.id}, ${label}`,
+          options.retries,
+          retryState,
+          async () => {
+            const http: HttpRound = await runHttpRound(run, perScriptWarmup);
+            const pool: PoolRound | undefined = hasPool ? await runPoolRound(run) : undefined;
+            return { http, pool };
+          },
+          ({ http, pool }) => worstNoise([http.noise?.closed, http.noise?.responsiveness, http.noise?.open, http.noise?.overhead, pool?.noise], cores),
+        );
+        result.http.push({ ...value.http, attempts });
+        if (value.pool) result.pool.push(value.pool);
+        result.finishedAt = new Date().toISOString(); // each row's own time: steps are measured minutes apart
       } catch (error) {
         exitIfAborted();
         result.failure = (error as Error).message.split("\n")[0] ?? "failed";
@@ -174,9 +296,11 @@ async function measure(steps: Step[], solution: boolean, params: BenchParams, to
     }
   }
   exitIfAborted();
+  if (retryState.used > 0) say(`retried ${retryState.used} noisy round(s) in this run`);
   for (const result of results) {
-    result.finishedAt = new Date().toISOString();
-    if (save && !result.failure) saveResult(result);
+    if (!result.finishedAt) result.finishedAt = new Date().toISOString();
+    if (options.ceiling) result.ceiling = ceilings;
+    if (options.save && !result.failure) saveResult(result);
   }
   return results;
 }
@@ -184,32 +308,26 @@ async function measure(steps: Step[], solution: boolean, params: BenchParams, to
 function machineLine(result: StepResult): string {
   const m = result.machine;
   const p = result.params;
+  const noise = canCountNoise()
+    ? `noise counted from /proc/stat`
+    : `no /proc/stat on ${process.platform}: the noise column is the load average, a coarse guess that counts the bench's own threads too`;
   return pc.dim(
     `${m.cores} cores, ${m.cpuModel}, Bun ${m.bun}, ${m.platform}${m.loadAverage === undefined ? "" : `, load average ${m.loadAverage} at start`}; ${result.tool}; n=${p.n}, ${p.vus} users, ${p.durationSec} s per scenario, ` +
-      `${p.warmupSec} s warm-up, open model ${p.rate} req/s, ${p.rounds} round(s)`,
+      `${p.warmupSec} s warm-up, open model ${p.rate} req/s, ${p.rounds} round(s); ${noise}`,
   );
-}
-
-function compareRows(steps: Step[], solution: boolean, fresh: StepResult[]): CompareRow[] {
-  return steps.map((step) => {
-    const now = fresh.find((r) => r.step === step.id && !r.failure);
-    if (now) return { step: step.id, result: now, stale: false };
-    const failure = fresh.find((r) => r.step === step.id)?.failure;
-    const saved = loadResult(step.id, solution ? "solution" : "yours", workers);
-    if (saved) return { step: step.id, result: saved, stale: isStale(saved, codeFingerprint(step, solution)), missing: failure };
-    return { step: step.id, stale: false, missing: failure ?? `no saved result: npm run bench -- ${step.id}${solution ? " --solution" : ""}` };
-  });
 }
 
 function writeChart(rows: CompareRow[], file: string): void {
   const measured = rows.filter((r) => r.result && r.result.http.length > 0);
   if (measured.length === 0) return;
+  const base = measured.find((r) => r.step === "01")?.result;
   const steps: ChartStep[] = measured.map((row) => {
     const result = row.result as StepResult;
     const s = summarize(result);
     const rps = result.http.map((h) => h.closed.rps);
+    const sp = base ? pairedSpeedup(result, base) : undefined;
     return {
-      label: `step ${row.step}`,
+      label: row.step,
       rps: s.rps,
       rpsLow: Math.min(...rps),
       rpsHigh: Math.max(...rps),
@@ -217,35 +335,72 @@ function writeChart(rows: CompareRow[], file: string): void {
       p99Ms: s.p99Ms,
       healthP99Ms: s.healthP99Ms,
       stale: row.stale,
+      flagged: isFlagged(result) || (sp !== undefined && isSpeedup(sp) && (sp.flags.length > 0 || sp.ceilingFlag !== undefined)),
     };
   });
   const first = measured[0]?.result as StepResult;
   const m = first.machine;
-  const caption = `${m.cores} cores (${m.cpuModel}), Bun ${m.bun}, ${first.tool}, fib(${first.params.n}), ${first.params.vus} users, ${first.params.rounds} round(s); ${first.finishedAt.slice(0, 10)}`;
+  const ceilingRatios = (base?.ceiling ?? []).map((c) => c.ratio);
+  const ceiling: ChartCeiling | undefined =
+    steps[0]?.label !== "01" ? undefined : ceilingRatios.length > 0 ? { ratio: median(ceilingRatios), measured: true } : m.cores > 1 ? { ratio: m.cores, measured: false } : undefined;
+  const who = first.code === "solution" ? "reference code" : "your code";
+  const caption = `${who}; ${m.cores} cores (${m.cpuModel}), Bun ${m.bun}, ${first.tool}, fib(${first.params.n}), ${first.params.vus} users, ${first.params.rounds} round(s); ${first.finishedAt.slice(0, 10)}`;
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, chartSvg(steps, caption, steps[0]?.label === "step 01" ? m.cores : 0));
+  writeFileSync(file, chartSvg(steps, caption, ceiling));
   console.log(`chart: ${relative(process.cwd(), file) || file}`);
 }
 
-const chartFile = resolve(opts.chart ?? join(RESULTS_DIR, "bench-by-step.svg"));
 const steps = listSteps();
+const side: StepResult["code"] = opts.solution ? "solution" : "yours";
+const chartPath = resolve(opts.chart ?? chartFile(side));
+
+/** Your steps that pass their check; the others are said, one line each, and left alone. */
+async function yourPassingSteps(wanted: Step[]): Promise<{ pass: Step[]; checked: Map<string, string>; skipped: Map<string, string> }> {
+  const bar = progress(`checking your steps first (npm start -- check NN): only a step that passes is measured`);
+  const gate = await gateSteps(wanted, checkYourStep, (step, outcome) => bar.update(`checked step ${step.id}: ${outcome.ok ? "passes" : "not yet"}`));
+  bar.done(`checked your steps: ${gate.pass.map((p) => p.step.id).join(", ") || "none"} pass${gate.pass.length === 1 ? "es" : ""}`, true);
+  for (const s of gate.skipped) say(s.line);
+  return {
+    pass: gate.pass.map((p) => p.step),
+    checked: new Map(gate.pass.map((p) => [p.step.id, p.detail])),
+    skipped: new Map(gate.skipped.map((s) => [s.step.id, s.cell])),
+  };
+}
 
 if (mode === "compare" || mode === "all" || mode === "report") {
-  let fresh: StepResult[] = [];
-  const params = paramsFrom(DEFAULTS, COMPARE_ROUNDS);
-  if (mode !== "report") fresh = await measure(steps, opts.solution, params, chooseTool());
-  const rows = compareRows(steps, opts.solution, fresh);
+  let rows: CompareRow[];
+  if (mode === "report") {
+    rows = steps.map((step) => {
+      const saved = loadResult(step.id, side, workers);
+      if (saved) return { step: step.id, result: saved, stale: isStale(saved, codeFingerprint(step, opts.solution)) };
+      return { step: step.id, stale: false, missing: `no saved result for ${opts.solution ? "the reference" : "your code"}: npm run bench -- ${step.id}${opts.solution ? " --solution" : ""}` };
+    });
+  } else {
+    const params = paramsFrom(DEFAULTS, COMPARE_ROUNDS);
+    const retries = number(opts.retries, "retries", COMPARE_RETRIES, 0);
+    let measureSteps = steps;
+    let checked: Map<string, string> | undefined;
+    let skipped = new Map<string, string>();
+    if (!opts.solution) ({ pass: measureSteps, checked, skipped } = await yourPassingSteps(steps));
+    const tool = chooseTool();
+    const fresh = measureSteps.length > 0 ? await measure(measureSteps, opts.solution, params, tool, { save: true, retries, ceiling: true, checked }) : [];
+    rows = steps.map((step) => {
+      const now = fresh.find((r) => r.step === step.id);
+      if (now && !now.failure) return { step: step.id, result: now, stale: false };
+      return { step: step.id, stale: false, missing: skipped.get(step.id) ?? `did not run: ${now?.failure ?? "not measured"}` };
+    });
+  }
   console.log(compareTable(rows));
   const sample = rows.find((r) => r.result)?.result;
   if (sample) console.log(machineLine(sample));
-  console.log(pc.dim("× 01 = speedup over step 01 in req/s; eff. = speedup / cores; µs/req = a trivial request through the app vs on the main thread"));
-  writeChart(rows, chartFile);
+  writeChart(rows, chartPath);
+  if (mode === "report") console.log(pc.dim(`saved in ${relative(process.cwd(), RESULTS_DIR)}/ (${side}); re-measure every step in one run: npm run bench -- compare${opts.solution ? " --solution" : ""}`));
 } else if (mode === "smoke") {
   // CI: every step's reference, a few seconds each. Speed is not judged here, only that every
   // scenario ran and nothing failed.
   const tool = opts.tool ? chooseTool() : autocannonTool;
   const params = paramsFrom(SMOKE, 1);
-  const results = await measure(steps, true, params, tool, false); // smoke figures mean nothing: never saved
+  const results = await measure(steps, true, params, tool, { save: false, retries: 0, ceiling: false }); // smoke figures mean nothing: never saved
   const table = new Table({ head: ["step", "scenarios run", "requests", "errors", "status"], style: { head: [], border: [] } });
   let bad = 0;
   for (const result of results) {
@@ -265,8 +420,15 @@ if (mode === "compare" || mode === "all" || mode === "report") {
 } else {
   const step = findStep(mode);
   if (!step) fail(`no step "${mode}". Steps: ${steps.map((s) => s.id).join(", ")}\n${USAGE}`);
+  let checked: Map<string, string> | undefined;
+  if (!opts.solution) {
+    const gate = await yourPassingSteps([step]);
+    if (gate.pass.length === 0) process.exit(1);
+    checked = gate.checked;
+  }
   const params = paramsFrom(DEFAULTS, DEFAULTS.rounds);
-  const [result] = await measure([step], opts.solution, params, chooseTool());
+  const retries = number(opts.retries, "retries", 0, 0);
+  const [result] = await measure([step], opts.solution, params, chooseTool(), { save: true, retries, ceiling: false, checked });
   if (!result || result.failure) {
     const why = result?.failure ?? "no result";
     const hint = !opts.solution && /not implemented yet|not done yet/.test(why) ? `\n       the reference: npm run bench -- ${step.id} --solution` : "";
@@ -274,8 +436,6 @@ if (mode === "compare" || mode === "all" || mode === "report") {
   }
   console.log(stepTable(result));
   console.log(machineLine(result));
-  const errors = summarize(result).errors;
-  if (errors > 0) console.log(pc.red(`${errors} requests failed: see the errors column`));
   console.log(`saved: ${relative(ROOT, join(RESULTS_DIR, `${result.step}-${result.code}${workers === undefined ? "" : `-w${workers}`}.json`))}`);
-  console.log(pc.dim(`compare with the other steps: npm run bench -- report (saved) or npm run bench -- compare (re-measure all)`));
+  console.log(pc.dim(`speedups exist only between rows of one run: npm run bench -- compare${opts.solution ? " --solution" : ""} measures every step, and the ceiling, together`));
 }

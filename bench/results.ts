@@ -1,5 +1,8 @@
 // Saving results, and knowing when one no longer describes the code.
 //
+// Your code's results and the reference's live in separate files (`04-yours.json`,
+// `04-solution.json`): a run of one never replaces the other's, whatever the command.
+//
 // A result is stamped with a fingerprint of the code that produced it: the files of the step
 // that ran (the learner's steps/NN-slug or the reference solutions/NN-slug) and lib/. Edit the
 // step and its old figures become "stale": they measured code that no longer exists.
@@ -49,24 +52,35 @@ export function machine(): Machine {
   };
 }
 
-/** One file per step, code and worker count: the last run of each replaces the one before. */
-export function resultFile(step: string, code: StepResult["code"], workers?: number): string {
-  return join(RESULTS_DIR, `${step}-${code}${workers === undefined ? "" : `-w${workers}`}.json`);
+/**
+ * One file per step, code and worker count: the last run of each replaces the one before, and
+ * only that one. The code ("yours" or "solution") is part of the name, so the two never share a file.
+ */
+export function resultFile(step: string, code: StepResult["code"], workers?: number, dir = RESULTS_DIR): string {
+  return join(dir, `${step}-${code}${workers === undefined ? "" : `-w${workers}`}.json`);
 }
 
-export function saveResult(result: StepResult): string {
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = resultFile(result.step, result.code, result.workers);
+export function saveResult(result: StepResult, dir = RESULTS_DIR): string {
+  if (result.code !== "yours" && result.code !== "solution") throw new Error(`a result says whose code ran, not "${String(result.code)}"`);
+  mkdirSync(dir, { recursive: true });
+  const file = resultFile(result.step, result.code, result.workers, dir);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   return file;
 }
 
-export function loadResult(step: string, code: StepResult["code"], workers?: number): StepResult | undefined {
-  const file = resultFile(step, code, workers);
+export function loadResult(step: string, code: StepResult["code"], workers?: number, dir = RESULTS_DIR): StepResult | undefined {
+  const file = resultFile(step, code, workers, dir);
   if (!existsSync(file)) return undefined;
   try {
-    return JSON.parse(readFileSync(file, "utf8")) as StepResult;
+    const result = JSON.parse(readFileSync(file, "utf8")) as StepResult;
+    // A file under one side's name holding the other side's figures (edited by hand?) is not trusted.
+    return result.code === code && result.step === step ? result : undefined;
   } catch {
     return undefined; // a half-written or hand-edited file: as if there were none
   }
+}
+
+/** The chart of a comparison, one per side like the results. */
+export function chartFile(code: StepResult["code"], dir = RESULTS_DIR): string {
+  return join(dir, `bench-by-step-${code}.svg`);
 }

@@ -1,13 +1,18 @@
 // One round of a step's benchmark: start its server in a child process, warm it up, run the
 // scenarios one after the other, stop it. And, for a step whose pool has no server yet
 // (step 03), the pool scenario in a child process of its own.
+//
+// Every measured scenario is bracketed by a noise measurement (bench/noise.ts): the CPU that
+// processes other than the server and the load generator took meanwhile.
 
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { progress } from "../tools/progress.ts";
 import { ROOT, type Step } from "../tools/steps.ts";
-import type { BenchParams, HttpRound, PoolRound } from "./config.ts";
+import { loadavg } from "node:os";
+import type { BenchParams, HttpNoise, HttpRound, PoolRound } from "./config.ts";
 import { TRIVIAL_PATH, type LoadTool } from "./load/tool.ts";
+import { startNoise } from "./noise.ts";
 import { startServerProcess } from "./server-process.ts";
 
 export interface RunOptions {
@@ -20,6 +25,8 @@ export interface RunOptions {
   signal: AbortSignal;
   /** e.g. "round 1/2": shown in the progress line. */
   label: string;
+  /** Which round of the run this is (0, 1, …): rows of one run are paired by it. */
+  round: number;
   /** Seconds of load still planned after this step's round, for the "time left" shown. */
   laterSec: number;
 }
@@ -91,6 +98,8 @@ async function settle(base: URL, signal: AbortSignal): Promise<void> {
 export async function runHttpRound(opts: RunOptions, perScriptWarmup: boolean): Promise<HttpRound> {
   const { params: p, tool, signal } = opts;
   const w = perScriptWarmup ? p.warmupSec : 0;
+  const startedAt = new Date().toISOString();
+  const loadAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;
   const start = await phase(opts, "starting the server", 0, httpRoundSeconds(p, perScriptWarmup) + opts.laterSec, () =>
     startServerProcess({ step: opts.step.id, solution: opts.solution, workers: opts.workers, port: opts.port }),
   );
@@ -98,18 +107,22 @@ export async function runHttpRound(opts: RunOptions, perScriptWarmup: boolean): 
   signal.addEventListener("abort", stopOnAbort, { once: true });
   try {
     let left = httpRoundSeconds(p, perScriptWarmup) + opts.laterSec;
-    const timed = async <T>(name: string, seconds: number, work: () => Promise<T>): Promise<T> => {
+    const noise: HttpNoise = {};
+    const timed = async <T>(name: string, seconds: number, work: () => Promise<T>, scenario?: keyof HttpNoise): Promise<T> => {
       left -= seconds;
+      // k6 warms up inside its script, so its window includes the warm-up: the same machine, a few seconds more.
+      const meter = startNoise(start.pid);
       const value = await phase(opts, name, seconds, left, work);
+      if (scenario) noise[scenario] = meter.stop();
       await settle(start.url, signal);
       return value;
     };
     if (!perScriptWarmup) await timed("warm-up", p.warmupSec, () => tool.warmup(start.url, p, signal));
-    const closed = await timed(`1 closed model, ${p.vus} users`, w + p.durationSec, () => tool.closed(start.url, p, signal));
-    const responsiveness = await timed("2 same load + /health probe", w + p.durationSec, () => tool.responsiveness(start.url, p, signal));
-    const open = await timed(`3 open model, ${p.rate} req/s`, w + p.durationSec, () => tool.open(start.url, p, signal));
-    const overhead = await timed("4 trivial route: app vs main thread", w + 2 * p.overheadSec, () => tool.overhead(start.url, p, signal));
-    return { closed, responsiveness, open, overhead };
+    const closed = await timed(`1 closed model, ${p.vus} users`, w + p.durationSec, () => tool.closed(start.url, p, signal), "closed");
+    const responsiveness = await timed("2 same load + /health probe", w + p.durationSec, () => tool.responsiveness(start.url, p, signal), "responsiveness");
+    const open = await timed(`3 open model, ${p.rate} req/s`, w + p.durationSec, () => tool.open(start.url, p, signal), "open");
+    const overhead = await timed("4 trivial route: app vs main thread", w + 2 * p.overheadSec, () => tool.overhead(start.url, p, signal), "overhead");
+    return { round: opts.round, startedAt, loadAtStart, noise, closed, responsiveness, open, overhead };
   } finally {
     signal.removeEventListener("abort", stopOnAbort);
     await start.stop();
@@ -120,6 +133,8 @@ export async function runPoolRound(opts: RunOptions): Promise<PoolRound> {
   const { params: p, signal } = opts;
   const dir = opts.solution ? opts.step.solutionDir : opts.step.dir;
   return phase(opts, "5 pool tasks/s vs main thread", poolRoundSeconds(p) + 1, opts.laterSec, async () => {
+    // The child is both the pool and its load: all of it is the bench's own tree.
+    const meter = startNoise();
     const size = opts.workers ?? navigator.hardwareConcurrency;
     const child = Bun.spawn([process.execPath, join(ROOT, "bench/pool-bench.ts"), dir, String(p.n), String(poolSeconds(p)), String(size)], {
       cwd: ROOT,
@@ -137,7 +152,8 @@ export async function runPoolRound(opts: RunOptions): Promise<PoolRound> {
         const message = (lines.find((line) => line.startsWith("error:")) ?? lines.at(-1) ?? "").replace(/^error: /, "");
         throw new Error(`the pool did not run: ${message || `exit code ${code}`}`);
       }
-      return JSON.parse(out.trim().split("\n").at(-1) ?? "") as PoolRound;
+      const figures = JSON.parse(out.trim().split("\n").at(-1) ?? "") as PoolRound;
+      return { ...figures, round: opts.round, noise: meter.stop() };
     } finally {
       signal.removeEventListener("abort", kill);
     }

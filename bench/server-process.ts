@@ -7,6 +7,8 @@ import { ROOT } from "../tools/steps.ts";
 
 export interface ServerProcess {
   url: URL;
+  /** The server's process id: its CPU time is the server's share in the noise measurement. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -71,6 +73,7 @@ export async function startServerProcess({ step, solution, port = 0, workers, re
 
   return {
     url,
+    pid: child.pid,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM"); // serve.ts stops the server and its workers on SIGTERM

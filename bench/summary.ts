@@ -1,7 +1,8 @@
 // From a step's rounds to the few figures a table row shows: the median over the rounds, and
 // how far apart the rounds were. Pure, so it is tested without any load run.
 
-import type { StepResult } from "./config.ts";
+import type { HttpRound, StepResult } from "./config.ts";
+import { isNoisy, worstNoise, type Noise } from "./noise.ts";
 import { addedMicrosPerRequest, median, relativeSpread } from "./stats.ts";
 
 export interface StepSummary {
@@ -63,4 +64,48 @@ export function summarize(result: StepResult): StepSummary {
     };
   }
   return summary;
+}
+
+/** A round's index in its run; results saved before rounds were numbered count in order. */
+export function roundOf(round: HttpRound, index: number): number {
+  return round.round ?? index;
+}
+
+/** The noise of one round of a result: its noisiest scenario, the pool scenario included. */
+export function roundNoise(result: StepResult, round: number): Noise | undefined {
+  const cores = result.machine.cores;
+  const http = result.http.find((r, i) => roundOf(r, i) === round);
+  const pool = result.pool.find((r, i) => (r.round ?? i) === round);
+  const scenarios = http?.noise ? [http.noise.closed, http.noise.responsiveness, http.noise.open, http.noise.overhead] : [];
+  return worstNoise([...scenarios, pool?.noise], cores);
+}
+
+/** Every round of a result, each with its noise and whether it is flagged. */
+export function roundsWithNoise(result: StepResult): Array<{ round: number; noise?: Noise; noisy: boolean }> {
+  const rounds = new Set<number>([...result.http.map((r, i) => roundOf(r, i)), ...result.pool.map((r, i) => r.round ?? i)]);
+  return [...rounds]
+    .sort((a, b) => a - b)
+    .map((round) => {
+      const noise = roundNoise(result, round);
+      return { round, noise, noisy: isNoisy(noise, result.machine.cores) };
+    });
+}
+
+/** The row's noise: its noisiest round. Undefined for results saved before noise was measured. */
+export function resultNoise(result: StepResult): Noise | undefined {
+  return worstNoise(
+    roundsWithNoise(result).map((r) => r.noise),
+    result.machine.cores,
+  );
+}
+
+/** Whether any round of the result was measured while others took more than NOISE_FLAG_CORES. */
+export function isFlagged(result: StepResult): boolean {
+  return roundsWithNoise(result).some((r) => r.noisy);
+}
+
+/** The load average as the row's rounds began (their median); the run's start for older results. */
+export function resultLoad(result: StepResult): number {
+  const loads = result.http.map((r) => r.loadAtStart).filter((v): v is number => v !== undefined);
+  return loads.length > 0 ? median(loads) : (result.machine.loadAverage ?? Number.NaN);
 }

@@ -25,8 +25,8 @@ export const options: Options = {
     "http_req_failed{scenario:main}": ["rate<0.01"],
     "http_reqs{scenario:app}": ["count>0"],
     "http_reqs{scenario:main}": ["count>0"],
-    "http_req_duration{scenario:app}": ["p(99)<30000"],
-    "http_req_duration{scenario:main}": ["p(99)<30000"],
+    "http_req_duration{scenario:app,expected_response:true}": ["p(99)<30000"],
+    "http_req_duration{scenario:main,expected_response:true}": ["p(99)<30000"],
   },
   summaryTrendStats: TREND_STATS,
 };

@@ -20,8 +20,8 @@ export const options: Options = {
     "http_req_failed{scenario:probe}": ["rate<0.01"],
     "http_reqs{scenario:load}": ["count>0"],
     "http_reqs{scenario:probe}": ["count>0"],
-    "http_req_duration{scenario:load}": ["p(99)<30000"],
-    "http_req_duration{scenario:probe}": ["p(99)<10"],
+    "http_req_duration{scenario:load,expected_response:true}": ["p(99)<30000"],
+    "http_req_duration{scenario:probe,expected_response:true}": ["p(99)<10"],
   },
   summaryTrendStats: TREND_STATS,
 };

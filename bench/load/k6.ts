@@ -1,5 +1,11 @@
-// The scenarios with k6, when `k6` is on PATH: the bench runs the very scripts in bench/k6/
-// (the ones a learner can run by hand) and reads the figures from `--summary-export`.
+// The scenarios with k6, when `k6` is on PATH: the bench runs the very scripts in bench/k6/,
+// exactly as a learner would by hand, from the repository's root:
+//
+//   k6 run -e BASE_URL=http://localhost:41234/ -e N=33 … bench/k6/fibonacci.ts
+//
+// plus `--summary-export` to read the figures back. k6 runs TypeScript natively from v0.57 on
+// (it strips the types with esbuild as it loads each file), so the scripts need no build step;
+// an older k6 is refused with a clear line and the bench falls back to autocannon.
 //
 // Each script warms up on its own (its `warmup` scenario), and its thresholds name the
 // measured scenarios so that the export reports them apart from the warm-up. A failed
@@ -9,11 +15,15 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ROOT } from "../../tools/steps.ts";
 import type { BenchParams, LoadRun } from "../config.ts";
 import type { LoadTool } from "./tool.ts";
 
-const SCRIPTS = join(import.meta.dir, "..", "k6");
+/** Where the scripts are, relative to the repository's root (where a learner types the command). */
+export const SCRIPTS_DIR = "bench/k6";
 const THRESHOLDS_FAILED = 99;
+/** The first k6 that runs a .ts script, and the .ts files it imports, without a build step. */
+export const K6_NATIVE_TS = [0, 57] as const;
 
 /** The k6 binary's version, or undefined when k6 is not installed. */
 export function k6Version(): string | undefined {
@@ -23,13 +33,21 @@ export function k6Version(): string | undefined {
   return /v\d+\.\d+\.\d+/.exec(out)?.[0] ?? (out || "unknown version");
 }
 
+/** Whether a k6 version ("v0.57.0", "v1.4.2") runs the TypeScript scripts as they are. */
+export function runsTypeScript(version: string): boolean {
+  const match = /v?(\d+)\.(\d+)/.exec(version);
+  if (!match) return false;
+  const [major, minor] = [Number(match[1]), Number(match[2])];
+  return major > K6_NATIVE_TS[0] || (major === K6_NATIVE_TS[0] && minor >= K6_NATIVE_TS[1]);
+}
+
 interface TrendStats {
   med?: number;
   "p(50)"?: number;
   "p(99)"?: number;
   max?: number;
 }
-interface Export {
+export interface Export {
   metrics: Record<string, Record<string, number | undefined>>;
 }
 
@@ -48,14 +66,22 @@ function env(base: URL, p: BenchParams): Record<string, string> {
   };
 }
 
+/**
+ * The command line for one script, as a learner would type it at the repository's root, plus
+ * where to export the summary and less console output. Run with `cwd: ROOT`.
+ */
+export function k6Command(script: string, base: URL, p: BenchParams, summaryFile: string): string[] {
+  const args = ["k6", "run"];
+  for (const [name, value] of Object.entries(env(base, p))) args.push("-e", `${name}=${value}`);
+  args.push("--quiet", "--no-color", "--summary-export", summaryFile, `${SCRIPTS_DIR}/${script}`);
+  return args;
+}
+
 async function runScript(script: string, base: URL, p: BenchParams, signal: AbortSignal): Promise<Export> {
   const dir = mkdtempSync(join(tmpdir(), "bench-k6-"));
   const summary = join(dir, "summary.json");
   try {
-    const args = ["k6", "run", "--quiet", "--no-color", "--summary-export", summary];
-    for (const [name, value] of Object.entries(env(base, p))) args.push("-e", `${name}=${value}`);
-    args.push(join(SCRIPTS, script));
-    const child = Bun.spawn(args, { stdout: "ignore", stderr: "pipe" });
+    const child = Bun.spawn(k6Command(script, base, p, summary), { cwd: ROOT, stdout: "ignore", stderr: "pipe" });
     const onAbort = () => child.kill("SIGINT"); // k6 stops its VUs cleanly on SIGINT
     signal.addEventListener("abort", onAbort, { once: true });
     const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()]);
@@ -68,9 +94,10 @@ async function runScript(script: string, base: URL, p: BenchParams, signal: Abor
   }
 }
 
-function figures(exported: Export, scenario: string, durationSec: number, tool: string): LoadRun {
+export function figures(exported: Export, scenario: string, durationSec: number, tool: string): LoadRun {
   const metric = (name: string) => exported.metrics[`${name}{scenario:${scenario}}`] ?? {};
-  const duration = metric("http_req_duration") as TrendStats;
+  // The latencies of successful answers (the scripts' thresholds name that submetric), as autocannon's.
+  const duration = (exported.metrics[`http_req_duration{scenario:${scenario},expected_response:true}`] ?? metric("http_req_duration")) as TrendStats;
   const requests = metric("http_reqs").count ?? 0;
   // A Rate metric's `passes` counts the samples that were true: here, the failed requests.
   const errors = metric("http_req_failed").passes ?? 0;
@@ -78,7 +105,8 @@ function figures(exported: Export, scenario: string, durationSec: number, tool: 
     tool,
     requests,
     errors,
-    rps: requests / durationSec,
+    // Only successful answers are throughput: a failed request is an error, never a request served.
+    rps: Math.max(0, requests - errors) / durationSec,
     p50Ms: duration["p(50)"] ?? duration.med ?? Number.NaN,
     p99Ms: duration["p(99)"] ?? Number.NaN,
     maxMs: duration.max ?? Number.NaN,

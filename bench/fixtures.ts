@@ -1,0 +1,47 @@
+// Hand-made results for the bench's unit tests: the arithmetic is tested on these, never on a load run.
+
+import { DEFAULTS, type CeilingRound, type HttpRound, type LoadRun, type StepResult } from "./config.ts";
+import type { Noise } from "./noise.ts";
+
+export const RUN = "2026-11-25T10:00:00.000Z";
+
+export const load = (rps: number, p99Ms: number, errors = 0): LoadRun => ({ tool: "test", requests: rps * 6 + errors, errors, rps, p50Ms: p99Ms / 2, p99Ms, maxMs: p99Ms });
+
+/**
+ * Noise as /proc would have measured it: `others` cores taken by other processes, `server` the
+ * cores the server kept busy (0: not known, which leaves the cost-per-request check out).
+ */
+export const noise = (others: number, steal = 0, server = 0): Noise => ({ method: "proc", seconds: 6, othersCores: others, stealCores: steal, serverCores: server, loadgenCores: 0.2, loadAverage: 1 });
+
+/** One round of the HTTP scenarios; `others` is the noise during every scenario of it. */
+export function round(rps: number, healthP99: number, options: { round?: number; others?: number; steal?: number; serverCores?: number } = {}): HttpRound {
+  const n = options.others === undefined ? undefined : noise(options.others, options.steal, options.serverCores);
+  return {
+    round: options.round,
+    loadAtStart: 0.4,
+    noise: n ? { closed: n, responsiveness: n, open: n, overhead: n } : undefined,
+    closed: load(rps, 900),
+    responsiveness: { load: load(rps, 900), probe: load(10, healthP99) },
+    open: { ...load(rps, 1200), dropped: 5 },
+    overhead: { app: load(10_000, 5), main: load(20_000, 3) },
+  };
+}
+
+export const ceiling = (round: number, ratio: number, others = 0): CeilingRound => ({ round, processes: 2, alone: 30, together: 30 * ratio, ratio, noise: noise(others) });
+
+export function result(step: string, rounds: HttpRound[], extra: Partial<StepResult> = {}): StepResult {
+  return {
+    step,
+    slug: `${step}-x`,
+    code: "solution",
+    fingerprint: "abc",
+    runId: RUN,
+    finishedAt: "2026-11-25T10:05:00.000Z",
+    machine: { cores: 2, cpuModel: "cpu", bun: "1.4.5", platform: "linux x64", loadAverage: 0.3 },
+    tool: "test",
+    params: DEFAULTS,
+    http: rounds,
+    pool: [],
+    ...extra,
+  };
+}

@@ -1,0 +1,74 @@
+import { describe, expect, test } from "bun:test";
+import type autocannon from "autocannon";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DEFAULTS } from "../config.ts";
+import { toLoadRun } from "./autocannon.ts";
+import { figures, k6Command, runsTypeScript, SCRIPTS_DIR } from "./k6.ts";
+
+describe("errors are never throughput", () => {
+  test("autocannon: req/s counts 2xx answers only", () => {
+    const result = { requests: { total: 1000 }, "2xx": 400, non2xx: 600, errors: 3, timeouts: 2, latency: { p50: 1, p99: 5, max: 9 } } as unknown as autocannon.Result;
+    const run = toLoadRun(result, 10);
+    expect(run.rps, "400 successful answers in 10 s").toBe(40);
+    expect(run.errors).toBe(605);
+    expect(run.requests).toBe(1000);
+  });
+  test("k6: req/s counts the requests that did not fail", () => {
+    const exported = {
+      metrics: {
+        "http_reqs{scenario:load}": { count: 1000 },
+        "http_req_failed{scenario:load}": { passes: 600 },
+        "http_req_duration{scenario:load,expected_response:true}": { "p(50)": 3, "p(99)": 8, max: 12 },
+      },
+    };
+    const run = figures(exported, "load", 10, "k6 v1.0.0");
+    expect(run.rps).toBe(40);
+    expect(run.errors).toBe(600);
+    expect(run.p99Ms, "latency of the successful answers").toBe(8);
+  });
+});
+
+describe("k6 is called as a learner would call it", () => {
+  test("`k6 run` on the script's path from the repository's root, with -e for each parameter", () => {
+    const args = k6Command("fibonacci.ts", new URL("http://localhost:41234/"), DEFAULTS, "/tmp/s.json");
+    expect(args.slice(0, 2)).toEqual(["k6", "run"]);
+    expect(args.at(-1)).toBe("bench/k6/fibonacci.ts");
+    expect(args).toContain("BASE_URL=http://localhost:41234/");
+    expect(args).toContain(`N=${DEFAULTS.n}`);
+    expect(args.filter((a) => a.endsWith(".ts"))).toEqual(["bench/k6/fibonacci.ts"]);
+  });
+  test("only k6 v0.57 and later run the TypeScript scripts without a build", () => {
+    expect(runsTypeScript("v0.48.0")).toBe(false);
+    expect(runsTypeScript("v0.56.2")).toBe(false);
+    expect(runsTypeScript("v0.57.0")).toBe(true);
+    expect(runsTypeScript("v1.4.2")).toBe(true);
+    expect(runsTypeScript("unknown version")).toBe(false);
+  });
+});
+
+describe("the k6 scripts stay within what k6 runs natively", () => {
+  const dir = join(import.meta.dir, "..", "k6");
+  const scripts = readdirSync(dir).filter((f) => f.endsWith(".ts"));
+  const imports = (file: string) => [...readFileSync(join(dir, file), "utf8").matchAll(/^\s*(import|export)\s+(type\s+)?[^;]*?\sfrom\s+"([^"]+)"/gm)].map((m) => ({ typeOnly: Boolean(m[2]), from: m[3] ?? "" }));
+  test("the bench runs the scripts in this folder", () => {
+    expect(SCRIPTS_DIR).toBe("bench/k6");
+    expect(scripts).toContain("fibonacci.ts");
+  });
+  for (const file of scripts) {
+    test(`${file}: relative imports name their .ts file, others are k6's own modules`, () => {
+      for (const { from } of imports(file)) {
+        if (from.startsWith(".")) expect(from, `${file} imports ${from}`).toMatch(/^\.\/[\w-]+\.ts$/);
+        else expect(from, `${file} imports ${from}: k6 has no node_modules`).toMatch(/^k6(\/[\w-]+)*$/);
+      }
+    });
+  }
+  test("the k6 tsconfig refuses what a type-stripping loader cannot run", () => {
+    const config = readFileSync(join(dir, "tsconfig.json"), "utf8");
+    expect(config).toContain('"verbatimModuleSyntax": true');
+    expect(config).toContain('"erasableSyntaxOnly": true');
+  });
+  test("k6/options, a types-only module, is imported with `import type`", () => {
+    for (const file of scripts) for (const i of imports(file)) if (i.from === "k6/options") expect(i.typeOnly, `${file} imports k6/options`).toBe(true);
+  });
+});
