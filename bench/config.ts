@@ -26,6 +26,8 @@ export interface BenchParams {
   overheadSec: number;
   /** How many times each step is measured; steps take turns, round after round. */
   rounds: number;
+  /** The main-thread route the probe and the overhead baseline ask (see healthPathFor). */
+  healthPath?: string;
 }
 
 export const DEFAULTS: BenchParams = {

@@ -11,7 +11,7 @@ import { progress } from "../tools/progress.ts";
 import { ROOT, type Step } from "../tools/steps.ts";
 import { loadavg } from "node:os";
 import type { BenchParams, HttpNoise, HttpRound, PoolRound } from "./config.ts";
-import { TRIVIAL_PATH, type LoadTool } from "./load/tool.ts";
+import { healthPathFor, TRIVIAL_PATH, type LoadTool } from "./load/tool.ts";
 import { startNoise } from "./noise.ts";
 import { startServerProcess } from "./server-process.ts";
 
@@ -96,7 +96,8 @@ async function settle(base: URL, signal: AbortSignal): Promise<void> {
 }
 
 export async function runHttpRound(opts: RunOptions, perScriptWarmup: boolean): Promise<HttpRound> {
-  const { params: p, tool, signal } = opts;
+  const { tool, signal } = opts;
+  const p = { ...opts.params, healthPath: healthPathFor(opts.step.id) };
   const w = perScriptWarmup ? p.warmupSec : 0;
   const startedAt = new Date().toISOString();
   const loadAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;

@@ -35,4 +35,5 @@ export const TREND_STATS = ["avg", "min", "med", "max", "p(50)", "p(99)"];
 
 export const HEAVY_URL = `${BASE_URL}/fibonacci/${N}`;
 export const TRIVIAL_URL = `${BASE_URL}/fibonacci/1`;
-export const HEALTH_URL = `${BASE_URL}/health`;
+/** The main-thread route: /health up to step 07, /_pool/live from step 08 on (the bench passes it). */
+export const HEALTH_URL = `${BASE_URL}${__ENV.HEALTH_PATH || "/health"}`;

@@ -88,7 +88,7 @@ export const autocannonTool: LoadTool = {
       // One user asking every 1/probeRate s, like a load balancer's health check. Flooding
       // /health instead would measure how fast the main thread can answer it, and take that CPU
       // from the very requests the probe is meant to watch.
-      run(base, { path: HEALTH_PATH, connections: 1, durationSec: p.durationSec, overallRate: p.probeRate, ignoreCoordinatedOmission: true }, signal),
+      run(base, { path: p.healthPath ?? HEALTH_PATH, connections: 1, durationSec: p.durationSec, overallRate: p.probeRate, ignoreCoordinatedOmission: true }, signal),
     ]);
     return { load: toLoadRun(load, p.durationSec), probe: toLoadRun(probe, p.durationSec) };
   },
@@ -101,7 +101,7 @@ export const autocannonTool: LoadTool = {
 
   async overhead(base, p, signal) {
     const app = await run(base, { path: TRIVIAL_PATH, connections: p.overheadConnections, durationSec: p.overheadSec }, signal);
-    const main = await run(base, { path: HEALTH_PATH, connections: p.overheadConnections, durationSec: p.overheadSec }, signal);
+    const main = await run(base, { path: p.healthPath ?? HEALTH_PATH, connections: p.overheadConnections, durationSec: p.overheadSec }, signal);
     return { app: toLoadRun(app, p.overheadSec), main: toLoadRun(main, p.overheadSec) };
   },
 };

@@ -54,6 +54,7 @@ export interface Export {
 function env(base: URL, p: BenchParams): Record<string, string> {
   return {
     BASE_URL: base.href,
+    HEALTH_PATH: p.healthPath ?? "/health",
     N: String(p.n),
     VUS: String(p.vus),
     DURATION: String(p.durationSec),

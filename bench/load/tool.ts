@@ -25,3 +25,13 @@ export interface LoadTool {
 export const HEAVY_PATH = (n: number) => `/fibonacci/${n}`;
 export const TRIVIAL_PATH = "/fibonacci/1";
 export const HEALTH_PATH = "/health";
+
+/**
+ * The path the probe asks: a route answered on the main thread. Up to step 07 that is the
+ * server's `/health`. From step 08 on the server serves any app, `/health` may be the app's own
+ * route (and then goes through the pool), so the server's liveness lives under its reserved
+ * prefix: `/_pool/live`.
+ */
+export function healthPathFor(stepId: string): string {
+  return Number(stepId) >= 8 ? "/_pool/live" : HEALTH_PATH;
+}
