@@ -23,7 +23,7 @@
 // That a request arriving while the main thread computes waits for it (docs/01) is shown by
 // step 01's own lesson test, with a client on another thread.
 
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -31,26 +31,11 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { fibonacci } from "../fibonacci.ts";
 import { within } from "../testing/bounded.ts";
+import { inlineWorkers, nextMessage } from "./inline-worker.ts";
 import { EventLog } from "../testing/events.ts";
 
 /** A worker from source text; terminated after this file's tests. */
-const started: Worker[] = [];
-function workerFrom(source: string): Worker {
-  const worker = new Worker(URL.createObjectURL(new Blob([source], { type: "application/typescript" })));
-  started.push(worker);
-  return worker;
-}
-afterAll(() => {
-  for (const worker of started) worker.terminate();
-});
-
-/** The next message `worker` posts, bounded. */
-function nextMessage<T>(worker: Worker, what: string): Promise<T> {
-  return within(
-    new Promise<T>((resolve) => worker.addEventListener("message", (e) => resolve(e.data as T), { once: true })),
-    what,
-  );
-}
+const workerFrom = inlineWorkers();
 
 const lib = (path: string) => JSON.stringify(new URL(`../${path}`, import.meta.url).href);
 

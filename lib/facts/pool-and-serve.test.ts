@@ -26,25 +26,14 @@
 //           keeps its last value; `+` and %-escapes in the query are decoded
 //   steps/04 fetch() refuses a body on GET and HEAD; POST, PUT and DELETE carry one
 
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { availableParallelism } from "node:os";
 import { readdirSync } from "node:fs";
 import { within } from "../testing/bounded.ts";
+import { inlineWorkers, nextMessage } from "./inline-worker.ts";
 
 /** A worker from source text; terminated after this file's tests. */
-const workers: Worker[] = [];
-function workerFrom(source: string): Worker {
-  const worker = new Worker(URL.createObjectURL(new Blob([source], { type: "application/typescript" })));
-  workers.push(worker);
-  return worker;
-}
-afterAll(() => {
-  for (const worker of workers) worker.terminate();
-});
-
-function nextMessage<T>(worker: Worker, what: string): Promise<T> {
-  return within(new Promise<T>((resolve) => worker.addEventListener("message", (e) => resolve(e.data as T), { once: true })), what);
-}
+const workerFrom = inlineWorkers();
 
 /** Runs `source` in a Bun process of its own; how it ended and what it printed. */
 async function runAlone(source: string, env: { taskset?: string } = {}): Promise<{ code: number | null; out: string }> {
