@@ -47,6 +47,18 @@ describe("App", () => {
     expect(response.status).toBe(201);
   });
 
+  test("a parameter takes one whole, non-empty part of the path", async () => {
+    expect((await app.handle(requestData("/items/"))).status).toBe(404);
+    expect((await app.handle(requestData("/items/42/x"))).status).toBe(404);
+    expect((await app.handle(requestData("/items/42/"))).status).toBe(404);
+    expect((await app.handle(requestData("/Items/42"))).status).toBe(404);
+  });
+
+  test("a route in a syntax the App does not match is refused when it is added, naming it", () => {
+    expect(() => new App().get("/files/*", () => "")).toThrow('route "/files/*"');
+    expect(() => new App().get("items/:id", () => "")).toThrow("literal parts and :name parameters");
+  });
+
   test("unknown path: 404", async () => {
     expect((await app.handle(requestData("/nothing"))).status).toBe(404);
   });
