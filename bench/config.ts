@@ -3,6 +3,7 @@
 // The scenarios are written once and used at every step, so that the only thing that changes
 // between two rows of the comparison is the step's code.
 
+import type { BareEntry } from "./bare-pool/pool.ts";
 import type { Noise } from "./noise.ts";
 
 export interface BenchParams {
@@ -45,6 +46,15 @@ export const DEFAULTS: BenchParams = {
 
 /** `compare` measures every step twice, alternating, to see the drift and the noise. */
 export const COMPARE_ROUNDS = 2;
+
+/**
+ * `round-trip` measures scenario 4 alone, for every step from 02 on and the bare pool, this many
+ * rounds: a few minutes in all, and a median of three that one odd round cannot move.
+ */
+export const ROUND_TRIP_ROUNDS = 3;
+
+/** `round-trip` retries a noisy round at most this many times by default (`--retries N`). */
+export const ROUND_TRIP_RETRIES = 1;
 
 /**
  * A round whose noise is over NOISE_FLAG_CORES is measured again, at most this many times
@@ -146,6 +156,38 @@ export interface CeilingRound {
   noise?: Noise;
 }
 
+/**
+ * Scenario 4 alone (a trivial route through the app vs the main thread's health route), with its
+ * own server start and warm-up: how the bench measures the bare pool (bench/bare-pool) in the
+ * same run as the steps, and every target of `npm run bench -- round-trip`.
+ */
+export interface OverheadRound {
+  /** Which round of its run (0, 1, …): paired with the steps' rounds of the same number. */
+  round: number;
+  /** How many times this round was measured: 1, or more when a noisy attempt was retried. The least noisy is kept. */
+  attempts?: number;
+  /** The 1-minute load average just before the round's server started. */
+  loadAtStart?: number;
+  /** When the round started (ISO). */
+  startedAt?: string;
+  /** The noise during the scenario (not the warm-up). */
+  noise?: Noise;
+  /** /fibonacci/1 through the app: through the pool from step 02 on, and in the bare pool. */
+  app: LoadRun;
+  /** The health route, answered on the main thread. */
+  main: LoadRun;
+}
+
+/** One round of the bare pool (bench/bare-pool: a yardstick, not a step), measured beside the steps. */
+export interface BareRound extends OverheadRound {
+  /**
+   * How its workers called the app: `handle` (as steps 02-07 do) or `fetch` (as steps 08 on
+   * do, for any app). A step is compared with the bare pool that calls the app its way.
+   * Results saved before there were two have none: they were `handle`.
+   */
+  entry?: BareEntry;
+}
+
 export interface Machine {
   cores: number;
   cpuModel: string;
@@ -176,6 +218,11 @@ export interface StepResult {
   pool: PoolRound[];
   /** The parallel ceiling measured in the same run, by round (compare only). */
   ceiling?: CeilingRound[];
+  /**
+   * The bare pool's scenario 4 measured in the same run, by round (compare only): the yardstick
+   * for this step's round trip. Every result of a run carries the same list, like `ceiling`.
+   */
+  bare?: BareRound[];
   /** For your code: what its check said before it was measured, e.g. "12 passed". */
   checked?: string;
   /** What went wrong, e.g. the server did not start; the rounds are then empty. */

@@ -1,6 +1,6 @@
 // Hand-made results for the bench's unit tests: the arithmetic is tested on these, never on a load run.
 
-import { DEFAULTS, type CeilingRound, type HttpRound, type LoadRun, type StepResult } from "./config.ts";
+import { DEFAULTS, type CeilingRound, type HttpRound, type LoadRun, type OverheadRound, type StepResult } from "./config.ts";
 import type { Noise } from "./noise.ts";
 
 export const RUN = "2026-11-25T10:00:00.000Z";
@@ -25,6 +25,29 @@ export function round(rps: number, healthP99: number, options: { round?: number;
     open: { ...load(rps, 1200), dropped: 5 },
     overhead: { app: load(10_000, 5), main: load(20_000, 3) },
   };
+}
+
+/**
+ * One round of scenario 4 alone (the bare pool's, or a step's in `round-trip`): `micros` is the
+ * round trip it should give. The main-thread route answers 20,000 req/s (50 µs a request), so
+ * the trivial route through the app answers 1e6 / (50 + micros) req/s.
+ */
+export function trip(round: number, micros: number, options: { others?: number; errors?: number; attempts?: number } = {}): OverheadRound {
+  return {
+    round,
+    ...(options.attempts === undefined ? {} : { attempts: options.attempts }),
+    loadAtStart: 0.5,
+    startedAt: `2026-11-25T10:0${round}:00.000Z`,
+    ...(options.others === undefined ? {} : { noise: noise(options.others) }),
+    app: load(1e6 / (50 + micros), 5, options.errors ?? 0),
+    main: load(20_000, 3),
+  };
+}
+
+/** An HTTP round (fixtures' `round`) whose scenario 4 gives a round trip of `micros`. */
+export function roundWithTrip(rps: number, micros: number, options: { round?: number; others?: number } = {}): HttpRound {
+  const r = round(rps, 3, options);
+  return { ...r, overhead: { app: load(1e6 / (50 + micros), 5), main: load(20_000, 3) } };
 }
 
 export const ceiling = (round: number, ratio: number, others = 0): CeilingRound => ({ round, processes: 2, alone: 30, together: 30 * ratio, ratio, noise: noise(others) });

@@ -1,10 +1,15 @@
-// `npm run bench -- <NN | compare | all | smoke | report> [options]`
+// `npm run bench -- <NN | compare | all | round-trip | smoke | report> [options]`
 //
 //   npm run bench -- 03                 step 03 from your files (steps/03-…), saved to bench/results/
 //   npm run bench -- 03 --solution      the same with the reference (solutions/03-…)
 //   npm run bench -- compare            every step, taking turns, twice; a table and a chart
+//   npm run bench -- round-trip         scenario 4 alone, steps 02 on and the bare pool; saves nothing
 //   npm run bench -- report             the saved results side by side, without running anything
 //   npm run bench -- smoke              a few seconds per step on the references (CI): fails on errors
+//
+// Beside the steps, `compare`, `round-trip` and `smoke` measure the bare pool (bench/bare-pool: a
+// pool of a few lines, a yardstick, not a step) with scenario 4, so that every step's round trip
+// is read next to the simplest pool's, measured in the same minutes.
 //
 // The load comes from k6 (the scripts in bench/k6/) when `k6` is on PATH, else from autocannon.
 // Every scenario records the noise: the CPU other processes took meanwhile (bench/noise.ts).
@@ -23,9 +28,13 @@ import {
   DEFAULTS,
   QUIET_WAIT_SEC,
   SMOKE,
+  ROUND_TRIP_RETRIES,
+  ROUND_TRIP_ROUNDS,
+  type BareRound,
   type BenchParams,
   type CeilingRound,
   type HttpRound,
+  type OverheadRound,
   type PoolRound,
   type StepResult,
 } from "./config.ts";
@@ -36,30 +45,37 @@ import type { LoadTool } from "./load/tool.ts";
 import { canCountNoise, isNoisy, NOISE_FLAG_CORES, noiseLevel, startNoise, worstNoise, type Noise } from "./noise.ts";
 import { measureCeiling } from "./parallel-ceiling.ts";
 import { isSpeedup, pairedSpeedup } from "./ratios.ts";
-import { compareTable, othersInWords, stepTable, type CompareRow } from "./report.ts";
+import { compareTable, othersInWords, roundTripTable, sendsToWorkers, stepTable, type CompareRow, type RoundTripRow } from "./report.ts";
 import { chartFile, codeFingerprint, isStale, loadResult, machine, RESULTS_DIR, saveResult } from "./results.ts";
-import { hasUnservedPool, httpRoundSeconds, poolRoundSeconds, runHttpRound, runPoolRound } from "./runner.ts";
-import { isFlagged, summarize } from "./summary.ts";
+import { hasUnservedPool, httpRoundSeconds, overheadRoundSeconds, poolRoundSeconds, runHttpRound, runOverheadRound, runPoolRound } from "./runner.ts";
+import type { ServerTarget } from "./server-process.ts";
+import { bareEntryFor, isFlagged, summarize } from "./summary.ts";
+import type { BareEntry } from "./bare-pool/pool.ts";
 import { median } from "./stats.ts";
 
-const USAGE = `usage: npm run bench -- <NN | compare | all | report | smoke> [options]
+const COMMANDS = "compare, all, round-trip, report, smoke";
+const USAGE = `usage: npm run bench -- <NN | compare | all | round-trip | report | smoke> [options]
   NN                 one step (01, 02, …), from your files in steps/ (once its check passes)
-  compare, all       every step, taking turns round after round, with the parallel ceiling
-                     measured in the same run; table + SVG chart. Your steps that do not pass
-                     their check yet are skipped
+  compare, all       every step, taking turns round after round, with the parallel ceiling and
+                     the bare pool (bench/bare-pool, a yardstick) measured in the same run;
+                     table + SVG chart. Your steps that do not pass their check yet are skipped
+  round-trip         only the round trip (scenario 4) of every step from 02 on and of the bare
+                     pool, taking turns, ${ROUND_TRIP_ROUNDS} rounds (about 4 minutes on 2 cores); a table of
+                     µs/req, × bare and the break-even handler time. Saves nothing
   report             the saved results side by side (stale ones marked); runs nothing
-  smoke              every step's reference, a few seconds each; exit 1 on any error (CI)
+  smoke              every step's reference and the bare pool, a few seconds each; exit 1 on
+                     any error (CI)
 options:
   --solution         run the reference in solutions/ instead of your files
-  --workers N        workers for the steps that take it (default: one per core)
+  --workers N        workers for the steps that take it and the bare pool (default: one per core)
   --n N              fib(n) per heavy request (default ${DEFAULTS.n})
   --vus N            closed-model users (default ${DEFAULTS.vus})
   --duration S       seconds per measured scenario (default ${DEFAULTS.durationSec})
   --warmup S         seconds of warm-up (default ${DEFAULTS.warmupSec})
   --rate R           open-model arrivals per second (default ${DEFAULTS.rate})
-  --rounds N         measurements per step (default ${DEFAULTS.rounds}; compare: ${COMPARE_ROUNDS})
+  --rounds N         measurements per step (default ${DEFAULTS.rounds}; compare: ${COMPARE_ROUNDS}; round-trip: ${ROUND_TRIP_ROUNDS})
   --retries N        measure a round again, up to N times, when others took more than
-                     ${NOISE_FLAG_CORES} core during it (default: compare ${COMPARE_RETRIES}, one step 0)
+                     ${NOISE_FLAG_CORES} core during it (default: compare ${COMPARE_RETRIES}, round-trip ${ROUND_TRIP_RETRIES}, one step 0)
   --tool k6|autocannon   force a load tool (default: k6 v0.57+ when on PATH)
   --chart FILE       where compare/report writes the SVG (default bench/results/bench-by-step-<yours|solution>.svg)
   --port N           serve on this port instead of a free one`;
@@ -180,6 +196,8 @@ interface MeasureOptions {
   retries: number;
   /** Measure the parallel ceiling in each round (compare). */
   ceiling: boolean;
+  /** Measure the bare pool's round trip (scenario 4) in each round, next to the ceiling (compare, smoke). */
+  bare: boolean;
   /** For your code: what each step's check said. */
   checked?: Map<string, string>;
 }
@@ -241,16 +259,37 @@ async function withRetries<T>(what: string, retries: number, state: RetryState, 
   return { value: best, attempts };
 }
 
+/** What `measure` found: every step's result, and the bare pool's rounds when it was asked for. */
+interface Measured {
+  results: StepResult[];
+  bare: BareRound[];
+  /** Why the bare pool could not be measured (its first failure; it is not tried again). */
+  bareFailure?: string;
+}
+
+/** The first line of an error's message: a clear one-liner, never a stack. */
+const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0] || "failed";
+
+/** The ways the steps that send work to a worker call the app: one bare pool is measured for each. */
+function bareEntries(steps: readonly Step[]): BareEntry[] {
+  return [...new Set(steps.filter((step) => sendsToWorkers(step.id)).map((step) => bareEntryFor(step.id)))];
+}
+
 /** Runs the given steps for `params.rounds` rounds, taking turns: forwards, then backwards, … */
-async function measure(steps: Step[], solution: boolean, params: BenchParams, tool: LoadTool, options: MeasureOptions): Promise<StepResult[]> {
+async function measure(steps: Step[], solution: boolean, params: BenchParams, tool: LoadTool, options: MeasureOptions): Promise<Measured> {
   const runId = new Date().toISOString();
   const results = steps.map((step) => ({ ...emptyResult(step, solution, tool, params, runId), ...(options.checked?.has(step.id) ? { checked: options.checked.get(step.id) } : {}) }));
   const ceilings: CeilingRound[] = [];
+  const bare: BareRound[] = [];
+  let bareFailure: string | undefined;
   const retryState: RetryState = { stopped: false, used: 0 };
   const perScriptWarmup = tool.name.startsWith("k6");
   const stepSeconds = (step: Step) =>
     httpRoundSeconds(params, perScriptWarmup) + (hasUnservedPool(solution ? step.solutionDir : step.dir) ? poolRoundSeconds(params) : 0);
-  let remaining = params.rounds * steps.reduce((sum, step) => sum + stepSeconds(step), 0);
+  // One bare pool per way the measured steps call the app (bench/summary.ts bareEntryFor).
+  const entries = options.bare ? bareEntries(steps) : [];
+  const bareSeconds = entries.length * overheadRoundSeconds(params);
+  let remaining = params.rounds * (bareSeconds + steps.reduce((sum, step) => sum + stepSeconds(step), 0));
   for (let round = 0; round < params.rounds; round++) {
     const label = `round ${round + 1}/${params.rounds}`;
     if (options.ceiling) {
@@ -265,10 +304,30 @@ async function measure(steps: Step[], solution: boolean, params: BenchParams, to
         bar.done(`parallel ceiling · ${label}: ${(error as Error).message}`, false);
       }
     }
+    exitIfAborted();
+    for (const entry of entries) {
+      // The yardstick, in the same minutes: the bare pool's round trip, scenario 4 alone.
+      remaining -= bareSeconds / entries.length;
+      if (bareFailure !== undefined) continue;
+      try {
+        const { value, attempts } = await withRetries(
+          `the bare pool (app.${entry}()), ${label}`,
+          options.retries,
+          retryState,
+          () => runOverheadRound({ target: { bare: true, entry }, workers, port, params, tool, signal: abort.signal, label, round, laterSec: remaining }),
+          (b) => b.noise,
+        );
+        bare.push({ ...value, attempts, entry });
+      } catch (error) {
+        exitIfAborted();
+        bareFailure = firstLine(error);
+      }
+    }
     // Alternating the order spreads the machine's drift (a neighbour's build, thermal limits)
     // over every step instead of loading it onto whichever step comes last.
     const order = round % 2 === 0 ? results : [...results].reverse();
     for (const result of order) {
+      exitIfAborted(); // a Ctrl-C during the last scenario of the step before: start no other server
       const step = steps.find((s) => s.id === result.step) as Step;
       remaining -= stepSeconds(step);
       if (result.failure) continue;
@@ -300,9 +359,53 @@ async function measure(steps: Step[], solution: boolean, params: BenchParams, to
   for (const result of results) {
     if (!result.finishedAt) result.finishedAt = new Date().toISOString();
     if (options.ceiling) result.ceiling = ceilings;
+    if (options.bare) result.bare = bare;
     if (options.save && !result.failure) saveResult(result);
   }
-  return results;
+  return { results, bare, ...(bareFailure === undefined ? {} : { bareFailure }) };
+}
+
+/**
+ * `round-trip`: scenario 4 alone for every target (the steps, then the bare pool), round after
+ * round, taking turns (forwards, then backwards), each round with its own server and warm-up.
+ * Nothing is saved.
+ */
+async function measureRoundTrips(steps: Step[], solution: boolean, params: BenchParams, tool: LoadTool, retries: number): Promise<{ rows: RoundTripRow[]; bares: RoundTripRow[] }> {
+  const stepTargets: Array<{ row: RoundTripRow; target: ServerTarget }> = steps.map((step) => ({ row: { step: step.id, rounds: [] as OverheadRound[] }, target: { step: step.id, solution } }));
+  const bareTargets: Array<{ row: RoundTripRow; target: ServerTarget }> = bareEntries(steps).map((entry) => ({
+    row: { step: "bare", entry, rounds: [] as OverheadRound[] },
+    target: { bare: true as const, entry },
+  }));
+  const targets = [...stepTargets, ...bareTargets];
+  const retryState: RetryState = { stopped: false, used: 0 };
+  const each = overheadRoundSeconds(params);
+  let remaining = params.rounds * targets.length * each;
+  for (let round = 0; round < params.rounds; round++) {
+    const label = `round ${round + 1}/${params.rounds}`;
+    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    for (const { row, target } of order) {
+      exitIfAborted();
+      remaining -= each;
+      if (row.missing) continue;
+      try {
+        const { value, attempts } = await withRetries(
+          `${"bare" in target ? `the bare pool (app.${target.entry}())` : `step ${row.step}`}, ${label}`,
+          retries,
+          retryState,
+          () => runOverheadRound({ target, workers, port, params, tool, signal: abort.signal, label, round, laterSec: remaining }),
+          (r) => r.noise,
+        );
+        row.rounds.push({ ...value, attempts });
+      } catch (error) {
+        exitIfAborted();
+        row.missing = `did not run: ${firstLine(error)}`;
+        row.rounds = [];
+      }
+    }
+  }
+  exitIfAborted();
+  if (retryState.used > 0) say(`retried ${retryState.used} noisy round(s) in this run`);
+  return { rows: stepTargets.map((t) => t.row), bares: bareTargets.map((t) => t.row) };
 }
 
 function machineLine(result: StepResult): string {
@@ -383,7 +486,7 @@ if (mode === "compare" || mode === "all" || mode === "report") {
     let skipped = new Map<string, string>();
     if (!opts.solution) ({ pass: measureSteps, checked, skipped } = await yourPassingSteps(steps));
     const tool = chooseTool();
-    const fresh = measureSteps.length > 0 ? await measure(measureSteps, opts.solution, params, tool, { save: true, retries, ceiling: true, checked }) : [];
+    const fresh = measureSteps.length > 0 ? (await measure(measureSteps, opts.solution, params, tool, { save: true, retries, ceiling: true, bare: true, checked })).results : [];
     rows = steps.map((step) => {
       const now = fresh.find((r) => r.step === step.id);
       if (now && !now.failure) return { step: step.id, result: now, stale: false };
@@ -400,7 +503,7 @@ if (mode === "compare" || mode === "all" || mode === "report") {
   // scenario ran and nothing failed.
   const tool = opts.tool ? chooseTool() : autocannonTool;
   const params = paramsFrom(SMOKE, 1);
-  const results = await measure(steps, true, params, tool, { save: false, retries: 0, ceiling: false }); // smoke figures mean nothing: never saved
+  const { results, bare, bareFailure } = await measure(steps, true, params, tool, { save: false, retries: 0, ceiling: false, bare: true }); // smoke figures mean nothing: never saved
   const table = new Table({ head: ["step", "scenarios run", "requests", "errors", "status"], style: { head: [], border: [] } });
   let bad = 0;
   for (const result of results) {
@@ -414,12 +517,44 @@ if (mode === "compare" || mode === "all" || mode === "report") {
     if (!ok) bad++;
     table.push([result.step, String(ran), String(requests), String(errors), ok ? "ok" : pc.red(result.failure ?? (errors ? "errors" : "no requests"))]);
   }
+  // The bare pool (bench/bare-pool): started, loaded with scenario 4, stopped, like a step.
+  const bareRequests = bare.reduce((sum, b) => sum + b.app.requests + b.main.requests, 0);
+  const bareErrors = bare.reduce((sum, b) => sum + b.app.errors + b.main.errors, 0);
+  const bareOk = bareFailure === undefined && bareErrors === 0 && bare.length > 0 && bareRequests > 0;
+  table.push(["bare", String(bare.length), String(bareRequests), String(bareErrors), bareOk ? "ok" : pc.red(bareFailure ?? (bareErrors ? "errors" : "no requests"))]);
   console.log(table.toString());
-  console.log(bad === 0 ? `bench smoke: ${results.length} steps ok` : pc.red(`bench smoke: ${bad} of ${results.length} steps failed`));
-  process.exit(bad === 0 ? 0 : 1);
+  const failed = bad + (bareOk ? 0 : 1);
+  const all = results.length + 1;
+  console.log(failed === 0 ? `bench smoke: ${results.length} steps and the bare pool ok` : pc.red(`bench smoke: ${failed} of ${all} (${results.length} steps and the bare pool) failed`));
+  process.exit(failed === 0 ? 0 : 1);
+} else if (mode === "round-trip") {
+  // The round trip alone: quick enough to run after each step, and the figure the break-even
+  // handler time comes from. Nothing is saved: the full results in bench/results/ stay as they were.
+  const params = paramsFrom(DEFAULTS, ROUND_TRIP_ROUNDS);
+  const retries = number(opts.retries, "retries", ROUND_TRIP_RETRIES, 0);
+  const wanted = steps.filter((step) => sendsToWorkers(step.id));
+  let measureSteps = wanted;
+  let skipped = new Map<string, string>();
+  if (!opts.solution) ({ pass: measureSteps, skipped } = await yourPassingSteps(wanted));
+  const tool = chooseTool();
+  const { rows: measured, bares } = await measureRoundTrips(measureSteps, opts.solution, params, tool, retries);
+  const rows: RoundTripRow[] = wanted.map(
+    (step) => measured.find((r) => r.step === step.id) ?? { step: step.id, rounds: [], missing: skipped.get(step.id) ?? "not measured" },
+  );
+  const m = machine();
+  console.log(`round trip (scenario 4 alone), ${opts.solution ? "the reference code (solutions/)" : "your code (steps/)"}, ${params.rounds} round(s), the bare pool in the same run`);
+  console.log(roundTripTable(rows, bares, m.cores, params));
+  console.log(
+    pc.dim(
+      `${m.cores} cores, ${m.cpuModel}, Bun ${m.bun}, ${m.platform}; ${tool.name}; ${params.overheadConnections} connections, ${params.overheadSec} s each half, ${params.warmupSec} s warm-up, ${params.rounds} round(s). ` +
+        `Nothing saved (bench/results/ is left as it was); the full run: npm run bench -- compare${opts.solution ? " --solution" : ""}`,
+    ),
+  );
+  const failures = [...rows, ...bares].filter((r) => r.rounds.length === 0 && !skipped.has(r.step));
+  if (failures.length > 0) process.exit(1);
 } else {
   const step = findStep(mode);
-  if (!step) fail(`no step "${mode}". Steps: ${steps.map((s) => s.id).join(", ")}\n${USAGE}`);
+  if (!step) fail(`no step or command "${mode}". Steps: ${steps.map((s) => s.id).join(", ")}; commands: ${COMMANDS}\n${USAGE}`);
   let checked: Map<string, string> | undefined;
   if (!opts.solution) {
     const gate = await yourPassingSteps([step]);
@@ -428,7 +563,7 @@ if (mode === "compare" || mode === "all" || mode === "report") {
   }
   const params = paramsFrom(DEFAULTS, DEFAULTS.rounds);
   const retries = number(opts.retries, "retries", 0, 0);
-  const [result] = await measure([step], opts.solution, params, chooseTool(), { save: true, retries, ceiling: false, checked });
+  const [result] = (await measure([step], opts.solution, params, chooseTool(), { save: true, retries, ceiling: false, bare: false, checked })).results;
   if (!result || result.failure) {
     const why = result?.failure ?? "no result";
     const hint = !opts.solution && /not implemented yet|not done yet/.test(why) ? `\n       the reference: npm run bench -- ${step.id} --solution` : "";

@@ -3,11 +3,25 @@
 
 import Table from "cli-table3";
 import pc from "picocolors";
-import type { StepResult } from "./config.ts";
+import type { BareEntry } from "./bare-pool/pool.ts";
+import type { BareRound, OverheadRound, StepResult } from "./config.ts";
 import { NOISE_FLAG_CORES, noiseText, worstNoise, type Noise } from "./noise.ts";
 import { cpuPerRequestMs, isSpeedup, pairedSpeedup } from "./ratios.ts";
 import { median } from "./stats.ts";
-import { isFlagged, resultLoad, resultNoise, summarize, type StepSummary } from "./summary.ts";
+import {
+  bareEntryFor,
+  bareFor,
+  breakEven,
+  isBareRatio,
+  isFlagged,
+  overheadRounds,
+  pairedBareRatio,
+  resultLoad,
+  resultNoise,
+  summarize,
+  summarizeOverhead,
+  type StepSummary,
+} from "./summary.ts";
 
 export function fmt(value: number, digits = 3): string {
   if (!Number.isFinite(value)) return "–";
@@ -128,14 +142,18 @@ export function compareTable(rows: CompareRow[]): string {
   const sides = new Set(rows.flatMap((r) => (r.result ? [r.result.code] : [])));
   const heading = sides.size === 1 ? (sides.has("solution") ? "the reference code (solutions/)" : "your code (steps/)") : "";
   const table = new Table({
-    head: ["step", "req/s", "× 01 of ceiling", "eff.", "p99", "/health p99", "open p99", "dropped", "µs/req", "errors", "noise", "load", "date", "note"],
+    head: ["step", "req/s", "× 01 of ceiling", "eff.", "p99", "/health p99", "open p99", "dropped", "µs/req", "× bare", "errors", "noise", "load", "date", "note"],
     style: plain,
   });
   const base = rows.find((r) => r.step === "01" && r.result && r.result.http.length > 0)?.result;
   const flags: string[] = [];
+  /** Each measured step from 02 on, with its µs/req: the break-even line reads the last. */
+  const trips: Array<{ step: string; micros: number }> = [];
+  /** Steps from 02 on whose × bare is –, and why: said once under the table, not on every row. */
+  const noRatio: Array<{ step: string; why: string }> = [];
   for (const row of rows) {
     if (!row.result || row.result.http.length + row.result.pool.length === 0) {
-      table.push([row.step, { colSpan: 13, content: pc.yellow(row.missing ?? row.result?.failure ?? "no result yet") }]);
+      table.push([row.step, { colSpan: 14, content: pc.yellow(row.missing ?? row.result?.failure ?? "no result yet") }]);
       continue;
     }
     const result = row.result;
@@ -170,6 +188,18 @@ export function compareTable(rows: CompareRow[]): string {
     }
     const pr = poolRatio(s, cores);
     if (pr.flag) flags.push(`${FLAG} ${row.step}: ${pr.flag}`);
+    // The round trip over the bare pool's, from step 02 on (step 01 sends nothing to a worker).
+    let timesBare = "–";
+    if (result.http.length > 0 && sendsToWorkers(row.step)) {
+      trips.push({ step: row.step, micros: s.overheadMicros });
+      const br = pairedBareRatio(overheadRounds(result), bareFor(row.step, result.bare ?? []), cores, `step ${row.step}`);
+      if (isBareRatio(br)) {
+        timesBare = `${ratio(br.value)}${br.flags.length > 0 ? ` ${FLAG}` : ""}`;
+        if (br.flags.length > 0) addFlag(flags, row.step, br.flags.join("; "));
+      } else if (result.bare !== undefined && result.bare.length > 0) {
+        noRatio.push({ step: row.step, why: br.why });
+      }
+    }
     const retried = result.http.reduce((sum, r) => sum + Math.max(0, (r.attempts ?? 1) - 1), 0);
     notes.push(
       ...[
@@ -190,6 +220,7 @@ export function compareTable(rows: CompareRow[]): string {
       ms(s.openP99Ms),
       fmt(s.openDropped),
       fmt(s.overheadMicros),
+      timesBare,
       s.errors > 0 ? pc.red(String(s.errors)) : "0",
       noise ? noiseText(noise, cores) : "–",
       fmt(resultLoad(result), 2),
@@ -197,10 +228,83 @@ export function compareTable(rows: CompareRow[]): string {
       notes.join(", "),
     ]);
   }
-  const lines = [...(heading ? [heading] : []), table.toString(), ...flags.map((f) => pc.yellow(f))];
+  const bare = runBare(rows);
+  for (const entry of BARE_ENTRIES) {
+    const rounds = (bare?.rounds ?? []).filter((r) => (r.entry ?? "handle") === entry);
+    if (!bare || rounds.length === 0) continue;
+    const b = summarizeOverhead(rounds, bare.cores);
+    if (b.noisy) flags.push(`${FLAG} bare pool (app.${entry}()): noisy: others took ${othersInWords(b.noise)}`);
+    table.push([
+      "bare",
+      { colSpan: 7, content: bareLabel(entry) },
+      fmt(b.micros),
+      ratio(1),
+      b.errors > 0 ? pc.red(String(b.errors)) : "0",
+      b.noise ? noiseText(b.noise, bare.cores) : "–",
+      fmt(median(rounds.map((r) => r.loadAtStart ?? Number.NaN).filter((v) => !Number.isNaN(v))), 2),
+      when(rounds.map((r) => r.startedAt ?? "").sort().at(-1) || undefined),
+      [`scenario 4 only, ${b.rounds} round(s)`, b.retried > 0 ? `${b.retried} retried` : ""].filter(Boolean).join(", "),
+    ]);
+  }
+  const lines = [...(heading ? [heading] : []), table.toString()];
+  const even = breakEvenLine(trips);
+  if (even) lines.push(even);
+  if (bare && bare.rounds.length === 0) lines.push(pc.yellow("the bare pool did not run in this run (it failed to start or to answer; the run's progress lines say why): no × bare"));
+  lines.push(...noRatioLines(noRatio).map((l) => pc.yellow(l)));
+  lines.push(...flags.map((f) => pc.yellow(f)));
   if (rows.some((r) => r.result && !r.result.http.some((h) => h.noise))) lines.push(pc.dim("noise –: saved by an older bench, which did not measure it"));
   lines.push(pc.dim(compareLegend(rows.find((r) => r.result)?.result?.params)));
   return lines.join("\n");
+}
+
+/** The bare pool's row label: what it is, that it is not a step, and whom it is measured against. */
+export const BARE_LABEL = "bare pool (bench/bare-pool, a yardstick, not a step)";
+export const bareLabel = (entry: BareEntry) => `${BARE_LABEL}, app.${entry}(): ${entry === "fetch" ? "for steps 08 on" : "for steps 02-07"}`;
+const BARE_ENTRIES: BareEntry[] = ["handle", "fetch"];
+
+/** Whether a step's trivial request goes through a worker: from step 02 on. */
+export const sendsToWorkers = (step: string) => Number(step) >= 2;
+
+/** "× bare –: steps 02, 04: <why>", one line per reason. */
+export function noRatioLines(noRatio: ReadonlyArray<{ step: string; why: string }>): string[] {
+  const byWhy = new Map<string, string[]>();
+  for (const { step, why } of noRatio) byWhy.set(why, [...(byWhy.get(why) ?? []), step]);
+  return [...byWhy].map(([why, steps]) => `× bare –: step${steps.length > 1 ? "s" : ""} ${steps.join(", ")}: ${why}`);
+}
+
+/** Adds a flag to the step's line under the table, or starts that line. */
+function addFlag(flags: string[], step: string, text: string): void {
+  const at = flags.findIndex((f) => f.startsWith(`${FLAG} ${step}: `));
+  if (at >= 0) flags[at] = `${flags[at]}; ${text}`;
+  else flags.push(`${FLAG} ${step}: ${text}`);
+}
+
+/**
+ * The bare pool's rounds for the table's own row: those of the run most rows belong to (every
+ * result of a run carries the same list). Each step's × bare uses its own run's.
+ */
+export function runBare(rows: readonly CompareRow[]): { rounds: BareRound[]; cores: number; runId?: string } | undefined {
+  const withBare = rows.flatMap((r) => (r.result?.bare ? [r.result] : []));
+  if (withBare.length === 0) return undefined;
+  const count = new Map<string, number>();
+  for (const r of withBare) count.set(r.runId ?? "", (count.get(r.runId ?? "") ?? 0) + 1);
+  const [runId] = [...count.entries()].sort((a, b) => b[1] - a[1] || b[0].localeCompare(a[0]))[0] as [string, number];
+  const chosen = withBare.find((r) => (r.runId ?? "") === runId) as StepResult;
+  return { rounds: chosen.bare ?? [], cores: chosen.machine.cores, ...(chosen.runId ? { runId: chosen.runId } : {}) };
+}
+
+/**
+ * The line under a table that says when offloading does not pay: a handler that runs for less
+ * than one round trip costs the main thread more to send to a worker than to run itself.
+ * `trips`: the measured steps from 02 on, in order; the last one's figure is the one given.
+ */
+export function breakEvenLine(trips: ReadonlyArray<{ step: string; micros: number }>): string | undefined {
+  const last = breakEven(trips);
+  if (!last) return undefined;
+  if (!(last.micros > 0)) {
+    return `break-even: step ${last.step}'s round trip came out at ${fmt(last.micros)} µs, within the noise: no break-even to give; measure again (npm run bench -- round-trip)`;
+  }
+  return `a handler shorter than about ${fmt(last.micros, 2)} µs costs more to send to a worker than to run on the main thread (X = step ${last.step}'s µs/req, the last step measured in this run)`;
 }
 
 export function compareLegend(params: Pick<StepResult["params"], "rate" | "durationSec" | "vus"> = { rate: 40, durationSec: 6, vus: 20 }): string {
@@ -214,11 +318,13 @@ export function compareLegend(params: Pick<StepResult["params"], "rate" | "durat
     `open p99: the open model's p99: ${params.rate} heavy requests arrive each second whatever the server does, so a slow server's queue shows here`,
     `dropped: open-model arrivals never completed in the window (of ${arrivals}): what the server could not keep up with`,
     "µs/req: what one trip through the app adds to a trivial request (from step 02: to a worker and back)",
+    `× bare: µs/req over the bare pool's, paired round by round within this run (median); the bare pool (bench/bare-pool) is a pool of a few lines measured in the same run, a yardstick, not a step: 1.50x reads "each trip costs half again the bare pool's"; – for step 01 (no worker) or when a round trip came out at 0 or below`,
     "errors: failed connections, timeouts and non-2xx answers, all scenarios and rounds",
     `noise: cores other processes took while the row was measured (worst round); steal apart; ${FLAG} over ${NOISE_FLAG_CORES}`,
     "load: the 1-minute load average as the row's rounds began; it counts the bench's own work too: read noise",
     "date: when the row's last round finished (month-day, UTC)",
-    `${FLAG}: read with care; each flagged row's reasons are listed above this legend (noisy rounds, speed drift, an impossible efficiency or ceiling)`,
+    `${FLAG}: read with care; each flagged row's reasons are listed above this legend (noisy rounds, speed drift, an impossible efficiency or ceiling, a × bare resting on a noisy round)`,
+    "the handler line under the table: offloading pays only for a handler that runs longer than one round trip; shorter, run it on the main thread",
   ]
     .map((line) => `  ${line}`)
     .join("\n");
@@ -228,4 +334,69 @@ export function compareLegend(params: Pick<StepResult["params"], "rate" | "durat
 export function othersInWords(noise: Noise | undefined): string {
   if (!noise) return "an unknown share of the CPU";
   return noise.method === "proc" ? `${noise.othersCores.toFixed(2)} core` : `a load average of ${noise.loadAverage.toFixed(1)} (no /proc here: a coarse guess)`;
+}
+
+/** One row of `npm run bench -- round-trip`: a step's scenario-4 rounds, or why it has none. */
+export interface RoundTripRow {
+  step: string;
+  /** For the bare pool's rows: how its workers call the app. */
+  entry?: BareEntry;
+  rounds: OverheadRound[];
+  /** Why there are no rounds: skipped (its check fails), or its server did not start. */
+  missing?: string;
+}
+
+/**
+ * `npm run bench -- round-trip`: scenario 4 alone, every step from 02 on and the bare pool,
+ * each step's µs/req beside the bare pool's measured in the same rounds.
+ */
+export function roundTripTable(rows: readonly RoundTripRow[], bares: readonly RoundTripRow[], cores: number, params: Pick<StepResult["params"], "overheadConnections" | "overheadSec">): string {
+  const table = new Table({ head: ["step", "trivial via pool req/s", "main-thread req/s", "µs/req", "× bare", "noise"], style: plain });
+  const flags: string[] = [];
+  const trips: Array<{ step: string; micros: number }> = [];
+  const noRatio: Array<{ step: string; why: string }> = [];
+  /** One row; `who` names it in the flag lines under the table. */
+  const line = (label: string, who: string, row: RoundTripRow, timesBare: string): void => {
+    if (row.rounds.length === 0) {
+      table.push([label, { colSpan: 5, content: pc.yellow(row.missing ?? "not measured") }]);
+      return;
+    }
+    const o = summarizeOverhead(row.rounds, cores);
+    table.push([label, fmt(o.appRps), fmt(o.mainRps), fmt(o.micros), timesBare, o.noise ? noiseText(o.noise, cores) : "–"]);
+    if (o.errors > 0) addFlag(flags, who, `${o.errors} request(s) failed: they count in no req/s`);
+    if (o.noisy) addFlag(flags, who, `noisy: others took ${othersInWords(o.noise)}`);
+  };
+  for (const row of rows) {
+    if (row.rounds.length === 0) {
+      line(row.step, row.step, row, "");
+      continue;
+    }
+    trips.push({ step: row.step, micros: summarizeOverhead(row.rounds, cores).micros });
+    const bare = bares.find((b) => b.entry === bareEntryFor(row.step));
+    const br = pairedBareRatio(row.rounds, bare?.rounds ?? [], cores, `step ${row.step}`);
+    line(row.step, row.step, row, isBareRatio(br) ? `${ratio(br.value)}${br.flags.length > 0 ? ` ${FLAG}` : ""}` : "–");
+    if (isBareRatio(br) && br.flags.length > 0) addFlag(flags, row.step, br.flags.join("; "));
+    else if (!isBareRatio(br) && bare !== undefined && bare.rounds.length > 0) noRatio.push({ step: row.step, why: br.why });
+  }
+  for (const bare of bares) line(bareLabel(bare.entry ?? "handle"), `bare pool (app.${bare.entry ?? "handle"}())`, bare, bare.rounds.length > 0 ? ratio(1) : "");
+  const lines = [table.toString()];
+  const even = breakEvenLine(trips);
+  if (even) lines.push(even);
+  lines.push(...noRatioLines(noRatio).map((l) => pc.yellow(l)));
+  lines.push(...flags.map((f) => pc.yellow(f)));
+  lines.push(pc.dim(roundTripLegend(params)));
+  return lines.join("\n");
+}
+
+export function roundTripLegend(params: Pick<StepResult["params"], "overheadConnections" | "overheadSec"> = { overheadConnections: 50, overheadSec: 3 }): string {
+  return [
+    `trivial via pool req/s: GET /fibonacci/1 through the app (from step 02: to a worker and back), ${params.overheadConnections} connections for ${params.overheadSec} s, the median of the rounds`,
+    "main-thread req/s: the health route, answered on the main thread, the same load just after",
+    "µs/req: 1e6/req/s(via pool) − 1e6/req/s(main thread): what one trip to a worker and back adds to a request on the main thread, the median of the rounds",
+    "× bare: µs/req over the bare pool's (bench/bare-pool: a pool of a few lines, a yardstick, not a step), paired round by round (median); 1.50x: each trip costs half again the bare pool's",
+    `noise: cores other processes took during the worst round; ${FLAG} over ${NOISE_FLAG_CORES}; a flagged figure: measure again when the machine is quiet`,
+    "the handler line: offloading pays only for a handler that runs longer than one round trip; shorter, run it on the main thread",
+  ]
+    .map((l) => `  ${l}`)
+    .join("\n");
 }

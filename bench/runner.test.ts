@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULTS } from "./config.ts";
-import { hasUnservedPool, httpRoundSeconds, poolRoundSeconds } from "./runner.ts";
+import { hasUnservedPool, httpRoundSeconds, overheadRoundSeconds, poolRoundSeconds, targetName } from "./runner.ts";
 
 const dirs: string[] = [];
 function stepDir(files: Record<string, string>): string {
@@ -32,5 +32,17 @@ describe("time planned, for the progress line", () => {
     expect(httpRoundSeconds(p, false)).toBe(2 + 3 * 6 + 2 * 3);
     expect(httpRoundSeconds(p, true)).toBe(4 * 2 + 3 * 6 + 2 * 3);
     expect(poolRoundSeconds(p)).toBe(4 * 3);
+  });
+});
+
+describe("scenario 4 alone (the bare pool, round-trip)", () => {
+  test("takes a warm-up and the two halves", () => {
+    expect(overheadRoundSeconds({ ...DEFAULTS, warmupSec: 2, overheadSec: 3 })).toBe(2 + 2 * 3);
+  });
+  test("the progress lines name the bare pool apart from every step", () => {
+    expect(targetName({ bare: true })).toBe("bare pool (bench/bare-pool, app.handle())");
+    expect(targetName({ bare: true, entry: "fetch" })).toBe("bare pool (bench/bare-pool, app.fetch())");
+    expect(targetName({ step: "04", solution: true })).toBe("step 04 (reference)");
+    expect(targetName({ step: "04", solution: false })).toBe("step 04 (your code)");
   });
 });

@@ -1,6 +1,7 @@
 // One round of a step's benchmark: start its server in a child process, warm it up, run the
 // scenarios one after the other, stop it. And, for a step whose pool has no server yet
-// (step 03), the pool scenario in a child process of its own.
+// (step 03), the pool scenario in a child process of its own. And scenario 4 alone, with its own
+// server and warm-up: the bare pool beside the steps (compare), and `npm run bench -- round-trip`.
 //
 // Every measured scenario is bracketed by a noise measurement (bench/noise.ts): the CPU that
 // processes other than the server and the load generator took meanwhile.
@@ -10,10 +11,10 @@ import { join } from "node:path";
 import { progress } from "../tools/progress.ts";
 import { ROOT, type Step } from "../tools/steps.ts";
 import { loadavg } from "node:os";
-import type { BenchParams, HttpNoise, HttpRound, PoolRound } from "./config.ts";
-import { healthPathFor, TRIVIAL_PATH, type LoadTool } from "./load/tool.ts";
+import type { BenchParams, HttpNoise, HttpRound, OverheadRound, PoolRound } from "./config.ts";
+import { HEALTH_PATH, healthPathFor, TRIVIAL_PATH, type LoadTool } from "./load/tool.ts";
 import { startNoise } from "./noise.ts";
-import { startServerProcess } from "./server-process.ts";
+import { isBare, startServerProcess, type ServerProcess, type ServerTarget } from "./server-process.ts";
 
 export interface RunOptions {
   step: Step;
@@ -38,6 +39,11 @@ export function httpRoundSeconds(p: BenchParams, perScriptWarmup: boolean): numb
   return warmups + 3 * p.durationSec + 2 * p.overheadSec;
 }
 
+/** Seconds of load scenario 4 alone takes, with its warm-up (k6 warms up inside the script: the same time). */
+export function overheadRoundSeconds(p: BenchParams): number {
+  return p.warmupSec + 2 * p.overheadSec;
+}
+
 /** Seconds the pool scenario takes: two halves, heavy and trivial tasks, each on the pool and the main thread. */
 export function poolRoundSeconds(p: BenchParams): number {
   return 4 * poolSeconds(p);
@@ -54,10 +60,14 @@ export function hasUnservedPool(dir: string): boolean {
   return existsSync(pool) && !(existsSync(server) && readFileSync(server, "utf8").includes("./pool.ts"));
 }
 
+/** How the progress lines name what runs: "step 04 (reference)", "bare pool (bench/bare-pool)". */
+export function targetName(target: ServerTarget): string {
+  return isBare(target) ? `bare pool (bench/bare-pool, app.${target.entry ?? "handle"}())` : `step ${target.step} (${target.solution ? "reference" : "your code"})`;
+}
+
 /** Shows which scenario runs and how long is left, every half second, until `done`. */
-async function phase<T>(opts: RunOptions, name: string, seconds: number, remainingAfter: number, work: () => Promise<T>): Promise<T> {
-  const code = opts.solution ? "reference" : "your code";
-  const head = `step ${opts.step.id} (${code}) · ${opts.label} · ${name}`;
+async function phase<T>(who: string, label: string, name: string, seconds: number, remainingAfter: number, work: () => Promise<T>): Promise<T> {
+  const head = `${who} · ${label} · ${name}`;
   const bar = progress(head);
   const end = performance.now() + seconds * 1000;
   const tick = () => {
@@ -101,7 +111,8 @@ export async function runHttpRound(opts: RunOptions, perScriptWarmup: boolean): 
   const w = perScriptWarmup ? p.warmupSec : 0;
   const startedAt = new Date().toISOString();
   const loadAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;
-  const start = await phase(opts, "starting the server", 0, httpRoundSeconds(p, perScriptWarmup) + opts.laterSec, () =>
+  const who = targetName({ step: opts.step.id, solution: opts.solution });
+  const start = await phase(who, opts.label, "starting the server", 0, httpRoundSeconds(p, perScriptWarmup) + opts.laterSec, () =>
     startServerProcess({ step: opts.step.id, solution: opts.solution, workers: opts.workers, port: opts.port }),
   );
   const stopOnAbort = () => void start.stop();
@@ -113,7 +124,7 @@ export async function runHttpRound(opts: RunOptions, perScriptWarmup: boolean): 
       left -= seconds;
       // k6 warms up inside its script, so its window includes the warm-up: the same machine, a few seconds more.
       const meter = startNoise(start.pid);
-      const value = await phase(opts, name, seconds, left, work);
+      const value = await phase(who, opts.label, name, seconds, left, work);
       if (scenario) noise[scenario] = meter.stop();
       await settle(start.url, signal);
       return value;
@@ -133,7 +144,7 @@ export async function runHttpRound(opts: RunOptions, perScriptWarmup: boolean): 
 export async function runPoolRound(opts: RunOptions): Promise<PoolRound> {
   const { params: p, signal } = opts;
   const dir = opts.solution ? opts.step.solutionDir : opts.step.dir;
-  return phase(opts, "5 pool tasks/s vs main thread", poolRoundSeconds(p) + 1, opts.laterSec, async () => {
+  return phase(targetName({ step: opts.step.id, solution: opts.solution }), opts.label, "5 pool tasks/s vs main thread", poolRoundSeconds(p) + 1, opts.laterSec, async () => {
     // The child is both the pool and its load: all of it is the bench's own tree.
     const meter = startNoise();
     const size = opts.workers ?? navigator.hardwareConcurrency;
@@ -159,4 +170,57 @@ export async function runPoolRound(opts: RunOptions): Promise<PoolRound> {
       signal.removeEventListener("abort", kill);
     }
   });
+}
+
+export interface OverheadRunOptions {
+  /** A step's server, or the bare pool. */
+  target: ServerTarget;
+  workers?: number;
+  port?: number;
+  params: BenchParams;
+  tool: LoadTool;
+  signal: AbortSignal;
+  /** e.g. "round 1/3": shown in the progress line. */
+  label: string;
+  round: number;
+  /** Seconds of load still planned after this round, for the "time left" shown. */
+  laterSec: number;
+}
+
+/**
+ * Scenario 4 alone: start the target's server, warm it up (as every round does, with the same
+ * tool), let it finish what the warm-up queued, then a trivial route through the app and the
+ * main thread's health route, 50 connections each, with the noise measured meanwhile; stop it.
+ */
+export async function runOverheadRound(opts: OverheadRunOptions): Promise<OverheadRound> {
+  const { tool, signal, target } = opts;
+  const p = { ...opts.params, healthPath: isBare(target) ? HEALTH_PATH : healthPathFor(target.step) };
+  const who = targetName(target);
+  const total = overheadRoundSeconds(p);
+  const startedAt = new Date().toISOString();
+  const loadAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;
+  const start: ServerProcess = await phase(who, opts.label, "starting the server", 0, total + opts.laterSec, () =>
+    startServerProcess({ ...target, workers: opts.workers, port: opts.port }),
+  );
+  const stopOnAbort = () => void start.stop();
+  signal.addEventListener("abort", stopOnAbort, { once: true });
+  try {
+    // k6's overhead script warms up inside itself; autocannon gets the bench's usual warm-up first.
+    const perScriptWarmup = tool.name.startsWith("k6");
+    if (!perScriptWarmup) {
+      await phase(who, opts.label, "warm-up", p.warmupSec, 2 * p.overheadSec + opts.laterSec, () => tool.warmup(start.url, p, signal));
+      await settle(start.url, signal);
+    }
+    const meter = startNoise(start.pid);
+    const { app, main } = await phase(who, opts.label, "4 trivial route: app vs main thread", (perScriptWarmup ? p.warmupSec : 0) + 2 * p.overheadSec, opts.laterSec, async () => {
+      const figures = await tool.overhead(start.url, p, signal);
+      // A load tool stopped by Ctrl-C hands back its partial figures: they are not a round.
+      if (signal.aborted) throw new Error("aborted");
+      return figures;
+    });
+    return { round: opts.round, startedAt, loadAtStart, noise: meter.stop(), app, main };
+  } finally {
+    signal.removeEventListener("abort", stopOnAbort);
+    await start.stop();
+  }
 }

@@ -1,7 +1,9 @@
 // The server under test runs in its own process, started with the same `tools/serve.ts` a
-// learner uses by hand. The load generator then never shares a thread (or a garbage
-// collector) with the server it measures, and a server that hangs cannot hang the bench.
+// learner uses by hand (or, for the yardstick, `bench/bare-pool/server.ts`). The load generator
+// then never shares a thread (or a garbage collector) with the server it measures, and a server
+// that hangs cannot hang the bench.
 
+import type { BareEntry } from "./bare-pool/pool.ts";
 import { join } from "node:path";
 import { ROOT } from "../tools/steps.ts";
 
@@ -12,21 +14,49 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-export interface StartOptions {
-  step: string;
-  solution: boolean;
+/** The bare pool's server, relative to the repository's root: a yardstick, not a step. */
+export const BARE_POOL_SERVER = "bench/bare-pool/server.ts";
+
+/** What to serve: a step's server (yours or the reference), or the bare pool. */
+export type ServerTarget = { step: string; solution: boolean } | { bare: true; entry?: BareEntry };
+
+export type StartOptions = ServerTarget & {
   port?: number;
   workers?: number;
   /** How long to wait for the `listening on` line before calling the start a failure. */
   readyTimeoutMs?: number;
+};
+
+export function isBare(target: ServerTarget): target is { bare: true; entry?: BareEntry } {
+  return "bare" in target;
 }
 
-/** Spawns `bun tools/serve.ts NN …` and resolves once it prints `listening on <url>`. */
-export async function startServerProcess({ step, solution, port = 0, workers, readyTimeoutMs = 30_000 }: StartOptions): Promise<ServerProcess> {
-  const args = [process.execPath, join(ROOT, "tools/serve.ts"), step, "--port", String(port)];
-  if (solution) args.push("--solution");
+/** The command line that serves `target`: `bun tools/serve.ts NN …` or `bun bench/bare-pool/server.ts …`. */
+export function serverCommand(target: ServerTarget, port: number, workers: number | undefined, bun = process.execPath): string[] {
+  const args = isBare(target) ? [bun, join(ROOT, BARE_POOL_SERVER)] : [bun, join(ROOT, "tools/serve.ts"), target.step];
+  args.push("--port", String(port));
+  if (!isBare(target) && target.solution) args.push("--solution");
+  if (isBare(target) && target.entry !== undefined) args.push("--entry", target.entry);
   if (workers !== undefined) args.push("--workers", String(workers));
-  const child = Bun.spawn(args, { cwd: ROOT, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  return args;
+}
+
+/**
+ * Why a server exited before it was ready, in one line. serve.ts says it in one line of its
+ * own (`serve: …`); an uncaught throw makes Bun print the source around it first, then
+ * `error: <message>`: that message is the line kept.
+ */
+export function startFailure(stderr: string, stdout: string, exitCode: number | null): string {
+  const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "").trim(); // CI=true turns picocolors on, even in a pipe
+  const lines = (plain(stderr) || plain(stdout)).split("\n").map((line) => line.trim()).filter(Boolean);
+  const line = lines.find((l) => /^(serve|error): /.test(l)) ?? lines[0];
+  return line ? line.replace(/^(serve|error): /, "") : `exit code ${exitCode}`;
+}
+
+/** Spawns the target's server and resolves once it prints `listening on <url>`. */
+export async function startServerProcess(options: StartOptions): Promise<ServerProcess> {
+  const { port = 0, workers, readyTimeoutMs = 30_000 } = options;
+  const child = Bun.spawn(serverCommand(options, port, workers), { cwd: ROOT, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
 
   const stderr = new Response(child.stderr).text();
   const reader = child.stdout.getReader();
@@ -43,8 +73,7 @@ export async function startServerProcess({ step, solution, port = 0, workers, re
       if (done) {
         // It exited before it was ready: its own message (busy port, unfinished step) says why.
         await child.exited;
-        const why = (await stderr).trim() || seen.trim() || `exit code ${child.exitCode}`;
-        throw new Error(why.replace(/^serve: /, ""));
+        throw new Error(startFailure(await stderr, seen, child.exitCode));
       }
       seen += decoder.decode(value, { stream: true });
       const match = /listening on (\S+)/.exec(seen);
@@ -76,7 +105,7 @@ export async function startServerProcess({ step, solution, port = 0, workers, re
     pid: child.pid,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM"); // serve.ts stops the server and its workers on SIGTERM
+      child.kill("SIGTERM"); // serve.ts and the bare pool stop the server and their workers on SIGTERM
       const stopped = await Promise.race([child.exited.then(() => true), Bun.sleep(5_000).then(() => false)]);
       if (!stopped) {
         child.kill("SIGKILL");

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { addedMicrosPerRequest, droppedArrivals, efficiency, median, percentile, relativeSpread, speedup } from "./stats.ts";
+import { addedMicrosPerRequest, droppedArrivals, efficiency, median, percentile, relativeSpread, speedup, timesYardstick } from "./stats.ts";
 
 describe("percentile (nearest rank)", () => {
   const samples = [15, 20, 35, 40, 50];
@@ -42,5 +42,19 @@ describe("ratios", () => {
   test("dropped arrivals never go negative", () => {
     expect(droppedArrivals(40, 5, 150)).toBe(50);
     expect(droppedArrivals(40, 5, 230)).toBe(0);
+  });
+});
+
+describe("times the yardstick", () => {
+  test("a round trip over the bare pool's", () => {
+    expect(timesYardstick(45, 30)).toBeCloseTo(1.5);
+    expect(timesYardstick(30, 30)).toBe(1);
+  });
+  test("no ratio when either side came out at 0 µs or below (noise), or is missing", () => {
+    expect(timesYardstick(-3, 30)).toBeNaN();
+    expect(timesYardstick(45, 0)).toBeNaN();
+    expect(timesYardstick(45, -2)).toBeNaN();
+    expect(timesYardstick(Number.NaN, 30)).toBeNaN();
+    expect(timesYardstick(45, Number.POSITIVE_INFINITY)).toBeNaN();
   });
 });

@@ -58,6 +58,17 @@ export function addedMicrosPerRequest(slowRps: number, fastRps: number): number 
 }
 
 /**
+ * How many times a yardstick's cost a figure is: a step's round trip over the bare pool's
+ * (1.5 = half again the minimal pool's cost). NaN unless both are above zero: a round trip
+ * measured at or below 0 µs is noise (two saturated throughputs within their error), and a
+ * ratio over it would say nothing.
+ */
+export function timesYardstick(micros: number, yardstickMicros: number): number {
+  if (!(micros > 0) || !(yardstickMicros > 0) || !Number.isFinite(micros) || !Number.isFinite(yardstickMicros)) return Number.NaN;
+  return micros / yardstickMicros;
+}
+
+/**
  * Arrivals an open-model run scheduled but did not complete in its window. The point of a fixed
  * arrival rate is that a slow server cannot slow the clients down: what it cannot serve shows
  * up here (k6 calls them dropped iterations) instead of quietly lowering the request rate.

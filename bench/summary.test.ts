@@ -1,9 +1,22 @@
 import { describe, expect, test } from "bun:test";
 import { chartSvg, niceMax, type ChartStep } from "./chart.ts";
-import { ceiling, result, round } from "./fixtures.ts";
-import { compareLegend, compareTable, fmt, stepTable } from "./report.ts";
+import { ceiling, result, round, roundWithTrip, trip } from "./fixtures.ts";
+import { BARE_LABEL, bareLabel, breakEvenLine, compareLegend, compareTable, fmt, roundTripLegend, roundTripTable, runBare, stepTable, type CompareRow } from "./report.ts";
 import { fingerprint, isStale } from "./results.ts";
-import { isFlagged, resultLoad, resultNoise, summarize } from "./summary.ts";
+import {
+  bareEntryFor,
+  bareFor,
+  breakEven,
+  isBareRatio,
+  isFlagged,
+  overheadRounds,
+  pairedBareRatio,
+  resultLoad,
+  resultNoise,
+  roundTripMicros,
+  summarize,
+  summarizeOverhead,
+} from "./summary.ts";
 
 const plainText = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
 /** The table's own rows, without the flag lines and the legend under it. */
@@ -195,5 +208,181 @@ describe("a run whose ceiling is above the cores", () => {
     expect(table.match(/is above the 2 cores/g)).toHaveLength(1);
     expect(cells(table)).toContain("1.91x of 2.15x ⚑");
     expect(cells(table)).toContain("1.96x of 2.15x ⚑");
+  });
+});
+
+describe("the round trip against the bare pool", () => {
+  test("a round's µs/req, from the two throughputs of scenario 4", () => {
+    expect(roundTripMicros(trip(0, 40))).toBeCloseTo(40);
+    expect(summarizeOverhead([trip(0, 40), trip(1, 60), trip(2, 50)], 2).micros).toBeCloseTo(50);
+  });
+  test("a step's rounds read in the bare pool's shape, with scenario 4's own noise", () => {
+    const r = result("04", [roundWithTrip(50, 80, { round: 1, others: 0.02 })]);
+    const n = r.http[0]?.noise;
+    if (n?.closed) n.closed = { ...n.closed, othersCores: 0.9 };
+    const [o] = overheadRounds(r);
+    if (!o) throw new Error("no round");
+    expect(resultNoise(r)?.othersCores).toBe(0.9);
+    expect(o.round).toBe(1);
+    expect(o.noise?.othersCores, "the noise of scenario 4, not of the noisiest scenario").toBe(0.02);
+    expect(roundTripMicros(o)).toBeCloseTo(80);
+  });
+  test("paired round by round, then the median of the ratios", () => {
+    // Round by round: 90/30 = 3, 80/40 = 2, 100/50 = 2. A ratio of medians would give 90/40 = 2.25.
+    const step = [trip(0, 90), trip(1, 80), trip(2, 100)];
+    const bare = [trip(2, 50), trip(0, 30), trip(1, 40)];
+    const br = pairedBareRatio(step, bare, 2, "step 04");
+    if (!isBareRatio(br)) throw new Error(br.why);
+    expect(br.value).toBeCloseTo(2);
+    expect(br.pairs.map((p) => [p.round, Number(p.ratio.toFixed(2))])).toEqual([
+      [0, 3],
+      [1, 2],
+      [2, 2],
+    ]);
+    expect(br.flags).toEqual([]);
+  });
+  test("a round missing on one side is left out of the pairs", () => {
+    const br = pairedBareRatio([trip(0, 60), trip(1, 90)], [trip(1, 30)], 2, "step 04");
+    expect(isBareRatio(br) && br.value).toBeCloseTo(3);
+    expect(pairedBareRatio([trip(0, 60)], [trip(1, 30)], 2, "step 04")).toEqual({ why: "no round in common with the bare pool" });
+    expect(pairedBareRatio([trip(0, 60)], [], 2, "step 04")).toEqual({ why: "no bare pool in this run" });
+  });
+  test("flags a pair resting on a noisy round, saying whose", () => {
+    const br = pairedBareRatio([trip(0, 60, { others: 0.02 }), trip(1, 60, { others: 0.4 })], [trip(0, 30, { others: 0.5 }), trip(1, 30, { others: 0 })], 2, "step 04");
+    if (!isBareRatio(br)) throw new Error(br.why);
+    expect(br.flags).toEqual(["× bare noisy: 2 of 2 rounds (the bare pool, step 04)"]);
+  });
+  test("a round trip at or below 0 µs is noise: no ratio over it", () => {
+    const br = pairedBareRatio([trip(0, 60), trip(1, 60)], [trip(0, -2), trip(1, 30)], 2, "step 04");
+    expect(isBareRatio(br) && br.pairs.length).toBe(1);
+    expect(pairedBareRatio([trip(0, -5)], [trip(0, 30)], 2, "step 02")).toEqual({ why: "a round trip came out at 0 µs or below (within the noise): no ratio" });
+  });
+  test("the break-even handler time is the last measured step's round trip", () => {
+    expect(breakEven([{ step: "02", micros: 40 }, { step: "07", micros: 85 }, { step: "08", micros: 70 }])).toEqual({ step: "08", micros: 70 });
+    expect(breakEven([{ step: "07", micros: 85 }, { step: "08", micros: Number.NaN }])).toEqual({ step: "07", micros: 85 });
+    expect(breakEven([])).toBeUndefined();
+    expect(plainText(breakEvenLine([{ step: "08", micros: 72.4 }]) ?? "")).toBe(
+      "a handler shorter than about 72 µs costs more to send to a worker than to run on the main thread (X = step 08's µs/req, the last step measured in this run)",
+    );
+    expect(breakEvenLine([{ step: "08", micros: -3 }])).toContain("within the noise");
+    expect(breakEvenLine([])).toBeUndefined();
+  });
+});
+
+describe("the compare table and the bare pool", () => {
+  const bare = [trip(0, 30, { others: 0.01 }), trip(1, 40, { others: 0.02 })];
+  const rows = () => [
+    { step: "01", result: result("01", [roundWithTrip(30, 12, { round: 0, others: 0.01 }), roundWithTrip(30, 12, { round: 1, others: 0.01 })], { bare }), stale: false },
+    { step: "04", result: result("04", [roundWithTrip(57, 60, { round: 0, others: 0.01 }), roundWithTrip(57, 100, { round: 1, others: 0.01 })], { bare }), stale: false },
+  ];
+  test("each step from 02 on gets its × bare, step 01 none; the bare pool gets a row of its own", () => {
+    const table = plainText(compareTable(rows()));
+    const line = (step: string) => cells(table).split("\n").find((l) => l.startsWith(`│ ${step} `)) ?? "";
+    // 60/30 = 2 and 100/40 = 2.5: the median, 2.25.
+    expect(line("04")).toContain("2.25x");
+    expect(line("01")).not.toMatch(/\dx │ 0 /);
+    expect(line("bare")).toContain(BARE_LABEL);
+    expect(line("bare")).toContain("35"); // its µs/req, the median of 30 and 40
+    expect(line("bare")).toContain("1.00x");
+    expect(cells(table)).not.toContain("⚑");
+  });
+  test("the break-even line sits right under the table", () => {
+    const lines = plainText(compareTable(rows())).split("\n");
+    const last = lines.findLastIndex((l) => l.startsWith("└"));
+    expect(lines[last + 1]).toBe("a handler shorter than about 80 µs costs more to send to a worker than to run on the main thread (X = step 04's µs/req, the last step measured in this run)");
+  });
+  test("a × bare resting on a noisy round is flagged, and the flag says whose", () => {
+    const noisy = [trip(0, 30, { others: 0.6 }), trip(1, 40, { others: 0.02 })];
+    const r = rows().map((row) => ({ ...row, result: { ...row.result, bare: noisy } }));
+    const table = plainText(compareTable(r));
+    expect(cells(table)).toContain("2.25x ⚑");
+    expect(table).toContain("⚑ 04: × bare noisy: 1 of 2 rounds (the bare pool)");
+    expect(table).toContain("⚑ bare pool (app.handle()): noisy: others took 0.60 core");
+  });
+  test("a step is measured against the bare pool that calls the app its way: 02-07 app.handle(), 08 on app.fetch()", () => {
+    expect(["02", "07", "08", "09"].map(bareEntryFor)).toEqual(["handle", "handle", "fetch", "fetch"]);
+    const both = [
+      { ...trip(0, 30), entry: "handle" as const },
+      { ...trip(1, 40), entry: "handle" as const },
+      { ...trip(0, 50), entry: "fetch" as const },
+      { ...trip(1, 50), entry: "fetch" as const },
+    ];
+    const r = [
+      ...rows().map((row) => ({ ...row, result: { ...row.result, bare: both } })),
+      { step: "09", result: result("09", [roundWithTrip(57, 25, { round: 0, others: 0.01 }), roundWithTrip(57, 50, { round: 1, others: 0.01 })], { bare: both }), stale: false },
+    ];
+    const table = plainText(compareTable(r));
+    const line = (step: string) => cells(table).split("\n").find((l) => l.startsWith(`│ ${step} `)) ?? "";
+    expect(line("04")).toContain("2.25x"); // against app.handle(): 60/30 and 100/40
+    expect(line("09")).toContain("0.75x"); // against app.fetch(): 25/50 and 50/50
+    const bareLines = cells(table).split("\n").filter((l) => l.startsWith("│ bare "));
+    expect(bareLines).toHaveLength(2);
+    expect(bareLines[0]).toContain("app.handle()");
+    expect(bareLines[1]).toContain("app.fetch()");
+    expect(bareFor("09", both).map((b) => b.entry)).toEqual(["fetch", "fetch"]);
+    expect(bareFor("04", [trip(0, 30)])).toHaveLength(1); // saved before there were two: app.handle()
+  });
+  test("results saved before the bare pool was measured show – and no bare row", () => {
+    const r = rows().map((row) => ({ ...row, result: { ...row.result, bare: undefined } }));
+    const table = plainText(compareTable(r));
+    expect(table).not.toContain(BARE_LABEL);
+    expect(table).not.toContain("no bare pool");
+  });
+  test("a run whose bare pool failed says so once, not on every row", () => {
+    const r = rows().map((row) => ({ ...row, result: { ...row.result, bare: [] } }));
+    const table = plainText(compareTable(r));
+    expect(table).not.toContain(BARE_LABEL);
+    expect(table.match(/the bare pool did not run/g)).toHaveLength(1);
+    expect(table).not.toContain("× bare: no bare pool");
+  });
+  test("a bare pool whose round trip came out at 0 µs or below: × bare – said once for every step", () => {
+    const r: CompareRow[] = rows().map((row) => ({ ...row, result: { ...row.result, bare: [trip(0, -1), trip(1, -2)] } }));
+    r.push({ step: "05", result: result("05", [roundWithTrip(57, 60, { round: 0 }), roundWithTrip(57, 60, { round: 1 })], { bare: [trip(0, -1), trip(1, -2)] }), stale: false });
+    const table = plainText(compareTable(r));
+    expect(table.match(/within the noise/g)).toHaveLength(1);
+    expect(table).toContain("× bare –: steps 04, 05: a round trip came out at 0 µs or below (within the noise): no ratio");
+  });
+  test("the bare row is the run most rows share", () => {
+    const other = [trip(0, 99)];
+    const r = [...rows(), { step: "05", result: result("05", [roundWithTrip(57, 60, { round: 0 })], { runId: "2026-11-26T08:00:00.000Z", bare: other }), stale: false }];
+    expect(runBare(r)?.rounds).toBe(bare);
+  });
+});
+
+describe("the round-trip table", () => {
+  const params = { overheadConnections: 50, overheadSec: 3 };
+  test("one row per step from 02 on, their × bare, the bare pool's row and the break-even line", () => {
+    const table = plainText(
+      roundTripTable(
+        [
+          { step: "02", rounds: [trip(0, 45), trip(1, 45), trip(2, 45)] },
+          { step: "04", rounds: [trip(0, 90, { others: 0.02 }), trip(1, 60, { others: 0.03 }), trip(2, 75, { others: 0.01 })] },
+          { step: "05", rounds: [], missing: "skipped: your step 05 does not pass its check yet (4 failed): npm start -- check 05" },
+        ],
+        [{ step: "bare", entry: "handle", rounds: [trip(0, 30, { others: 0 }), trip(1, 30, { others: 0.01 }), trip(2, 30, { others: 0 })] }],
+        2,
+        params,
+      ),
+    );
+    const head = cells(table).split("\n")[0] ?? "";
+    for (const column of ["step", "trivial via pool req/s", "main-thread req/s", "µs/req", "× bare", "noise"]) expect(head).toContain(column);
+    const line = (step: string) => cells(table).split("\n").find((l) => l.startsWith(`│ ${step} `)) ?? "";
+    expect(line("02")).toContain("1.50x");
+    expect(line("04")).toContain("2.50x"); // 3, 2, 2.5: the median
+    expect(line("04")).toContain("0.03");
+    expect(line("05")).toContain("skipped");
+    expect(line(bareLabel("handle"))).toContain("1.00x");
+    expect(table).toContain("a handler shorter than about 75 µs");
+    expect(table).toContain("step 04's µs/req");
+    const legend = roundTripLegend(params);
+    for (const column of ["trivial via pool req/s", "main-thread req/s", "µs/req", "× bare", "noise"]) expect(legend).toContain(`${column}:`);
+  });
+  test("flags noise and failed requests, and a bare pool that did not run", () => {
+    const table = plainText(
+      roundTripTable([{ step: "04", rounds: [trip(0, 60, { others: 0.5, errors: 3 })] }], [{ step: "bare", entry: "handle", rounds: [], missing: "did not run: the server printed no \"listening on\" line within 30 s" }], 2, params),
+    );
+    expect(table).toContain("0.50 ⚑");
+    expect(table).toMatch(/⚑ 04: .*3 request\(s\) failed.*noisy: others took 0.50 core/);
+    expect(cells(table)).toContain("did not run");
   });
 });

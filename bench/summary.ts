@@ -1,9 +1,10 @@
 // From a step's rounds to the few figures a table row shows: the median over the rounds, and
 // how far apart the rounds were. Pure, so it is tested without any load run.
 
-import type { HttpRound, StepResult } from "./config.ts";
+import type { BareEntry } from "./bare-pool/pool.ts";
+import type { BareRound, HttpRound, OverheadRound, StepResult } from "./config.ts";
 import { isNoisy, worstNoise, type Noise } from "./noise.ts";
-import { addedMicrosPerRequest, median, relativeSpread } from "./stats.ts";
+import { addedMicrosPerRequest, median, relativeSpread, timesYardstick } from "./stats.ts";
 
 export interface StepSummary {
   step: string;
@@ -108,4 +109,137 @@ export function isFlagged(result: StepResult): boolean {
 export function resultLoad(result: StepResult): number {
   const loads = result.http.map((r) => r.loadAtStart).filter((v): v is number => v !== undefined);
   return loads.length > 0 ? median(loads) : (result.machine.loadAverage ?? Number.NaN);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The round trip (scenario 4) against the bare pool: the yardstick measured in the same run.
+
+/**
+ * How the bare pool must call the app to be measured against a step: the way the step's worker
+ * does. Steps 02-07 call `app.handle(RequestData)`; from step 08 on the worker runs any fetch
+ * handler, and building a `Request` and reading a `Response` there is the price of that, paid by
+ * any pool that runs such apps: the bare pool's `fetch` worker pays it too.
+ */
+export function bareEntryFor(step: string): BareEntry {
+  return Number(step) >= 8 ? "fetch" : "handle";
+}
+
+/** The bare pool's rounds that `step` is measured against (saved results without an entry were `handle`). */
+export function bareFor(step: string, bare: readonly BareRound[]): BareRound[] {
+  const entry = bareEntryFor(step);
+  return bare.filter((b) => (b.entry ?? "handle") === entry);
+}
+
+/** A step's scenario-4 rounds, in the shape the bare pool's are recorded in (its noise: scenario 4's own). */
+export function overheadRounds(result: StepResult): OverheadRound[] {
+  return result.http.map((r, i) => ({
+    round: roundOf(r, i),
+    ...(r.attempts === undefined ? {} : { attempts: r.attempts }),
+    ...(r.loadAtStart === undefined ? {} : { loadAtStart: r.loadAtStart }),
+    ...(r.startedAt === undefined ? {} : { startedAt: r.startedAt }),
+    ...(r.noise?.overhead ? { noise: r.noise.overhead } : {}),
+    app: r.overhead.app,
+    main: r.overhead.main,
+  }));
+}
+
+/** µs one trip through the app (a worker, from step 02 on) adds to a trivial request, in one round. */
+export function roundTripMicros(round: Pick<OverheadRound, "app" | "main">): number {
+  return addedMicrosPerRequest(round.app.rps, round.main.rps);
+}
+
+export interface OverheadSummary {
+  /** The median over the rounds of each round's µs/req. */
+  micros: number;
+  /** The trivial route through the app, and the health route on the main thread: req/s, medians. */
+  appRps: number;
+  mainRps: number;
+  errors: number;
+  rounds: number;
+  /** The noisiest round's noise; undefined when none was measured. */
+  noise?: Noise;
+  noisy: boolean;
+  /** Rounds measured again because the first attempt was noisy. */
+  retried: number;
+}
+
+export function summarizeOverhead(rounds: readonly OverheadRound[], cores: number): OverheadSummary {
+  const noise = worstNoise(
+    rounds.map((r) => r.noise),
+    cores,
+  );
+  return {
+    micros: median(rounds.map(roundTripMicros)),
+    appRps: median(rounds.map((r) => r.app.rps)),
+    mainRps: median(rounds.map((r) => r.main.rps)),
+    errors: rounds.reduce((sum, r) => sum + r.app.errors + r.main.errors, 0),
+    rounds: rounds.length,
+    ...(noise ? { noise } : {}),
+    noisy: isNoisy(noise, cores),
+    retried: rounds.reduce((sum, r) => sum + Math.max(0, (r.attempts ?? 1) - 1), 0),
+  };
+}
+
+export interface BarePair {
+  round: number;
+  micros: number;
+  bareMicros: number;
+  /** micros ÷ bareMicros, in that round. */
+  ratio: number;
+  /** Whose round was noisy, e.g. ["step 04", "the bare pool"]. */
+  noisy: string[];
+}
+
+export interface BareRatio {
+  /** The median of the per-round ratios: 1.5 reads "each trip costs half again what the bare pool's does". */
+  value: number;
+  pairs: BarePair[];
+  /** Why the figure may mislead, in a few words; empty when nothing is suspect. */
+  flags: string[];
+}
+
+/**
+ * A step's round trip over the bare pool's, paired round by round within one run (step 04's
+ * round 2 over the bare pool's round 2, measured minutes apart), then the median: the way
+ * `pairedSpeedup` pairs a step with step 01. A round whose figure came out at or below 0 µs on
+ * either side is left out (noise); a pair resting on a noisy round is flagged, saying whose.
+ */
+export function pairedBareRatio(rounds: readonly OverheadRound[], bare: readonly OverheadRound[], cores: number, who: string): BareRatio | { why: string } {
+  if (bare.length === 0) return { why: "no bare pool in this run" };
+  const bareRounds = new Map(bare.map((b) => [b.round, b]));
+  const pairs: BarePair[] = [];
+  let common = 0;
+  for (const r of rounds) {
+    const b = bareRounds.get(r.round);
+    if (!b) continue;
+    common++;
+    const [micros, bareMicros] = [roundTripMicros(r), roundTripMicros(b)];
+    const ratio = timesYardstick(micros, bareMicros);
+    if (!Number.isFinite(ratio)) continue;
+    const noisy: string[] = [];
+    if (isNoisy(r.noise, cores)) noisy.push(who);
+    if (isNoisy(b.noise, cores)) noisy.push("the bare pool");
+    pairs.push({ round: r.round, micros, bareMicros, ratio, noisy });
+  }
+  if (common === 0) return { why: "no round in common with the bare pool" };
+  if (pairs.length === 0) return { why: "a round trip came out at 0 µs or below (within the noise): no ratio" };
+  const flags: string[] = [];
+  const noisyPairs = pairs.filter((p) => p.noisy.length > 0);
+  if (noisyPairs.length > 0) {
+    flags.push(`× bare noisy: ${noisyPairs.length} of ${pairs.length} rounds (${[...new Set(noisyPairs.flatMap((p) => p.noisy))].join(", ")})`);
+  }
+  return { value: median(pairs.map((p) => p.ratio)), pairs, flags };
+}
+
+export function isBareRatio(value: BareRatio | { why: string }): value is BareRatio {
+  return "value" in value;
+}
+
+/**
+ * The break-even handler time: the last measured step's round trip (µs/req). A handler shorter
+ * than that costs the main thread more to send to a worker than to run where it is. `rows` in
+ * step order, from step 02 on; undefined when none was measured.
+ */
+export function breakEven(rows: ReadonlyArray<{ step: string; micros: number }>): { step: string; micros: number } | undefined {
+  return rows.filter((r) => !Number.isNaN(r.micros)).at(-1);
 }
