@@ -592,11 +592,17 @@ interface StepPool {
   close(): Promise<void>;
 }
 interface StepPoolModule {
-  WorkerPool: { create(options: { appModule: string; size?: number }): Promise<StepPool> };
+  WorkerPool: { create(options: { appModule: string; size?: number; tasksPerWorker?: number }): Promise<StepPool> };
 }
 interface BarePoolModule {
-  BarePool: new (size?: number) => { run(task: { method: string; url: string; body: string }): Promise<{ status: number }>; close(): void };
+  BarePool: new (
+    size: number,
+    entry: "handle" | "fetch",
+  ) => { run(task: { method: string; url: string; headers: Record<string, string>; body: string }): Promise<{ status: number }>; close(): void };
 }
+
+/** Callers at once in the "many in flight" column: as many as the HTTP bench's connections (scenario 4). */
+const LANES = 50;
 
 /**
  * What a step's `pool.run` takes, told by the module its pool.ts imports the request's type from:
@@ -614,20 +620,22 @@ const stepDirs = readdirSync(SOLUTIONS)
   .filter((dir) => /^\d\d-/.test(dir) && existsSync(join(SOLUTIONS, dir, "pool.ts")))
   .sort();
 
-async function openStep(dir: string): Promise<Subject> {
+async function openStep(dir: string, options: { tasksPerWorker?: number } = {}): Promise<Subject> {
   const file = join(SOLUTIONS, dir, "pool.ts");
   const source = await Bun.file(file).text();
   const request = REQUEST_BY_MODULE.find(([module]) => source.includes(`"${module}"`))?.[1];
   if (!request) throw new Error(`cannot tell what pool.run takes: pool.ts imports none of ${REQUEST_BY_MODULE.map(([m]) => m).join(", ")}`);
   const { WorkerPool } = (await import(file)) as StepPoolModule;
-  const pool = await within(WorkerPool.create({ appModule: EXAMPLE_APP, size: POOL_SIZE }), PATIENCE_MS, "WorkerPool.create");
+  const pool = await within(WorkerPool.create({ appModule: EXAMPLE_APP, size: POOL_SIZE, ...options }), PATIENCE_MS, "WorkerPool.create");
   return { run: async () => (await pool.run(request)).status, close: () => pool.close() };
 }
 
-async function openBare(): Promise<Subject> {
+// The bare pool calling the app the way a step does: app.handle() for steps 02-07, app.fetch()
+// from step 08 on (bench/summary.ts bareEntryFor); each step's ÷ bare is against its own kind.
+async function openBare(entry: "handle" | "fetch"): Promise<Subject> {
   const { BarePool } = (await import(new URL("./bare-pool/pool.ts", import.meta.url).href)) as BarePoolModule;
-  const pool = new BarePool(POOL_SIZE);
-  const task = { method: "GET", url: TRIVIAL_PATH, body: "" };
+  const pool = new BarePool(POOL_SIZE, entry);
+  const task = { method: "GET", url: ORIGIN + TRIVIAL_PATH, headers: Object.fromEntries(HEADER_PAIRS), body: "" };
   return { run: async () => (await pool.run(task)).status, close: async () => pool.close() };
 }
 
@@ -656,16 +664,26 @@ interface PoolResult {
 }
 
 progress(`5/5 pools of ${POOL_SIZE} `);
-const BARE = "bare pool (bench/bare-pool)";
+const BARE = { handle: "bare pool, app.handle()", fetch: "bare pool, app.fetch()" } as const;
+const bareOf = (name: string) => (Number(/step (\d\d)/.exec(name)?.[1]) >= 8 ? BARE.fetch : BARE.handle);
 const pools: PoolResult[] = [];
-const openers = [...stepDirs.map((dir) => ({ name: `step ${dir}`, open: () => openStep(dir) })), { name: BARE, open: openBare }];
+const openers = [
+  ...stepDirs.flatMap((dir) => [
+    { name: `step ${dir}`, open: () => openStep(dir) },
+    // Step 09's two cuts apart: its flat messages alone (nothing sent ahead: step 08's scheduling),
+    // then both (the row above).
+    ...(/^09-/.test(dir) ? [{ name: `step ${dir}, tasksPerWorker 1`, open: () => openStep(dir, { tasksPerWorker: 1 }) }] : []),
+  ]),
+  { name: BARE.handle, open: () => openBare("handle") },
+  { name: BARE.fetch, open: () => openBare("fetch") },
+];
 for (const { name, open } of openers) {
   const result: PoolResult = { name, latency: [], throughput: [] };
   pools.push(result);
   try {
     result.subject = await open();
     // Warm-up, not kept: the workers compile the app, this thread the pool.
-    await throughPool(result.subject, 2 * POOL_SIZE, POOL_MS);
+    await throughPool(result.subject, LANES, POOL_MS);
     await throughPool(result.subject, 1, POOL_MS / 2);
   } catch (error) {
     result.error = message(error);
@@ -678,7 +696,7 @@ for (let round = 0; round < ROUNDS; round++) {
     if (p.error || !p.subject) continue;
     try {
       p.latency.push(await throughPool(p.subject, 1, POOL_MS));
-      p.throughput.push(await throughPool(p.subject, 2 * POOL_SIZE, POOL_MS));
+      p.throughput.push(await throughPool(p.subject, LANES, POOL_MS));
     } catch (error) {
       p.error = message(error);
     }
@@ -701,8 +719,9 @@ heading(`5. Through a whole pool of ${POOL_SIZE} workers, GET ${TRIVIAL_PATH} (�
 {
   const ok: Array<{ name: string; latency: number; throughput: number }> = [];
   for (const p of pools) if (!p.error) ok.push({ name: p.name, latency: median(p.latency), throughput: median(p.throughput) });
-  const bare = ok.find((p) => p.name === BARE);
-  const table = newTable(["pool", "one at a time", "spread", `${2 * POOL_SIZE} in flight`, "spread", "÷ bare pool"]);
+  const bare = ok.find((p) => p.name === BARE.handle);
+  const bareFor = (name: string) => ok.find((p) => p.name === bareOf(name));
+  const table = newTable(["pool", "one at a time", "spread", `${LANES} in flight`, "spread", "÷ its bare pool"]);
   for (const p of pools) {
     if (p.error) {
       table.push([p.name, { colSpan: 5, content: `failed: ${p.error}` }]);
@@ -710,10 +729,11 @@ heading(`5. Through a whole pool of ${POOL_SIZE} workers, GET ${TRIVIAL_PATH} (�
     }
     const latency = { us: median(p.latency), spread: relativeSpread(p.latency) };
     const throughput = { us: median(p.throughput), spread: relativeSpread(p.throughput) };
-    table.push([p.name, us(latency.us), spread(latency), us(throughput.us), spread(throughput), bare ? times(throughput.us, bare.throughput) : "-"]);
+    const yardstick = p.name.startsWith("bare") ? undefined : bareFor(p.name);
+    table.push([p.name, us(latency.us), spread(latency), us(throughput.us), spread(throughput), yardstick ? times(throughput.us, yardstick.throughput) : "-"]);
   }
   console.log(table.toString());
-  const steps = ok.filter((p) => p !== bare);
+  const steps = ok.filter((p) => !p.name.startsWith("bare"));
   const h = fig(handle);
   const lone = (echoed[0] as (typeof echoed)[number]).flat.us;
   const busy = (echoed[echoed.length - 1] as (typeof echoed)[number]).flat.us;
@@ -726,12 +746,12 @@ heading(`5. Through a whole pool of ${POOL_SIZE} workers, GET ${TRIVIAL_PATH} (�
       `One task at a time, the steps' pools take from ${us(fast.latency)} µs (${fast.name}) to ${us(slow.latency)} µs (${slow.name}) per task.`,
       `Of that, the app's own work is ${us(h)} µs (app.handle, section 2) and a lone echo round trip ${us(lone)} µs (section 4);`,
       `the rest, ${us(fast.latency - h - lone)} to ${us(slow.latency - h - lone)} µs, is what the pool and its protocol add on both threads.`,
-      `With ${2 * POOL_SIZE} in flight they take from ${us(best.throughput)} µs (${best.name}) to ${us(worst.throughput)} µs (${worst.name}) per task`,
+      `With ${LANES} in flight they take from ${us(best.throughput)} µs (${best.name}) to ${us(worst.throughput)} µs (${worst.name}) per task`,
       `(an echo worker with its next message waiting: ${us(busy)} µs a trip).`,
       bare
-        ? `The bare pool takes ${us(bare.latency)} µs one at a time and ${us(bare.throughput)} µs with ${2 * POOL_SIZE} in flight:` +
-            ` its messages are flat and it posts a worker its next task without waiting for the last answer, so a busy worker never sleeps.` +
-            ` Under load the steps' pools take ${times(best.throughput, bare.throughput)} to ${times(worst.throughput, bare.throughput)} its time per task.`
+        ? `The bare pool calling app.handle() takes ${us(bare.latency)} µs one at a time and ${us(bare.throughput)} µs with ${LANES} in flight:` +
+            ` it posts a worker its next task without waiting for the last answer, so a busy worker never sleeps.` +
+            ` Each step's ÷ is against the bare pool that calls the app its way (app.fetch() from step 08 on).`
         : "The bare pool could not be measured.",
     );
   } else explain("No step's pool could be measured: see the errors above.");

@@ -23,11 +23,10 @@ const pool = new BarePool(workers, entry satisfies BareEntry);
 const server = Bun.serve({
   port: Number(values.port ?? 0),
   async fetch(request) {
-    const url = new URL(request.url);
-    if (url.pathname === "/health") return new Response("ok");
+    if (new URL(request.url).pathname === "/health") return new Response("ok");
     const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
-    const answer = await pool.run({ method: request.method, url: url.pathname + url.search, body });
-    return new Response(answer.body, { status: answer.status, headers: answer.contentType ? { "content-type": answer.contentType } : {} });
+    const answer = await pool.run({ method: request.method, url: request.url, headers: Object.fromEntries(request.headers), body });
+    return new Response(answer.body, { status: answer.status, headers: answer.headers });
   },
 });
 console.log(`listening on ${server.url.href} (the bare pool calling app.${entry}(), bench/bare-pool: a yardstick, not a step)`);

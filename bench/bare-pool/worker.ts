@@ -10,8 +10,8 @@ import type { BareAnswer, BareTask } from "./pool.ts";
 declare const self: Worker;
 
 self.onmessage = async (event: MessageEvent) => {
-  const { id, method, url, body } = event.data as BareTask;
-  const response = await app.handle(requestData(url, { method, body }));
-  const answer: BareAnswer = { id, status: response.status, contentType: response.headers["content-type"] ?? "", body: response.body };
+  const { id, method, url, headers, body } = event.data as BareTask;
+  const response = await app.handle(requestData(url, { method, headers, body }));
+  const answer: BareAnswer = { id, status: response.status, headers: response.headers, body: response.body };
   self.postMessage(answer);
 };

@@ -1,0 +1,78 @@
+// WRONG: calls each handler as its task arrives (`void serve`, as in step 08): a task sent ahead starts while the one before awaits
+// CAUGHT BY: the worker runs its tasks one at a time, in the order they came > a task sent while one awaits does not start until the one before has posted its answer
+// Step 02: the worker. This file runs on its own thread, inside `new Worker(...)`.
+//
+// It is generic: it does not know which app it serves until the main thread tells it.
+// The handshake goes: the main thread posts `init` with the app module's path; this
+// worker imports that module and answers `ready`, or `init-error` with the reason.
+// Either way it *answers*: a caller waiting for a worker that silently failed to load
+// its app would wait forever (the blog's sketch sends `init` and never hears back).
+//
+// Step 08: the module may be any app with a fetch handler, Hono, plain Bun or the tutorial's
+// App (fetch-handler.ts). The worker rebuilds the `Request` the server received, gives it to
+// the handler, and sends back the whole `Response`, body read to its end (wire.ts). A large
+// body goes in the transfer list: handed over to the main thread, not copied.
+//
+// Step 09: the pool may send a task ahead, while this worker still runs the one before. The
+// worker runs its tasks one at a time, in the order they came: the pool then knows that a
+// task has started once every task sent before it has its answer, and that one still waiting
+// here never started (so it can run elsewhere if this worker dies).
+
+import type { FromWorker, RequestMessage, ToWorker, WireResponse } from "#lib/flat-protocol.ts";
+import { answerOf, fetchHandlerOf, internalError, type FetchHandler } from "./fetch-handler.ts";
+import { fromWireRequest, toWireResponse, transferList } from "./wire.ts";
+
+declare const self: Worker;
+
+let handler: FetchHandler | undefined;
+
+// Tasks that came and have not run yet: while the app loads (`postMessage` does not wait for
+// our `ready`), and, from step 09 on, while an earlier task runs.
+const inbox: RequestMessage[] = [];
+let running = false;
+
+self.onmessage = (event: MessageEvent) => {
+  const message = event.data as ToWorker;
+  if (message.type === "init") void init(message.appModule);
+  else if (handler) void serve(handler, message); // each task as it arrives, as in step 08
+  else inbox.push(message);
+};
+
+async function init(appModule: string): Promise<void> {
+  try {
+    handler = fetchHandlerOf(await import(appModule));
+  } catch (error) {
+    // A wrong path, a syntax error, a module that throws while loading, or one without a
+    // fetch handler all end here.
+    post({ type: "init-error", appModule, reason: error instanceof Error ? error.message : String(error) });
+    return;
+  }
+  post({ type: "ready" });
+  for (const message of inbox.splice(0)) void serve(handler, message);
+}
+
+// One task at a time: the next starts once the last one's answer is posted.
+async function runInOrder(): Promise<void> {
+  if (running || handler === undefined) return;
+  running = true;
+  for (let message = inbox.shift(); message !== undefined; message = inbox.shift()) await serve(handler, message);
+  running = false;
+}
+
+async function serve(handler: FetchHandler, message: RequestMessage): Promise<void> {
+  let response: WireResponse;
+  try {
+    // The message is the request: a WireRequest with its type and id beside it.
+    response = await toWireResponse(await answerOf(handler, fromWireRequest(message)));
+  } catch (error) {
+    // The handler threw, rejected, answered something else than a Response, or its streamed
+    // body failed half-way: a 500, and this worker goes on serving.
+    response = internalError(error);
+  }
+  // The id goes back with the answer: it is how the main thread knows whose answer this is.
+  post({ type: "response", id: message.id, ...response }, transferList(response.body));
+}
+
+function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  self.postMessage(message, transfer);
+}
