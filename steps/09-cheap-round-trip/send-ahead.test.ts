@@ -7,7 +7,7 @@
 //
 //   - an idle worker always gets the oldest task first: nothing is sent ahead while one is idle;
 //   - otherwise a task goes ahead to the busy worker holding the fewest tasks, if it holds
-//     fewer than tasksPerWorker (16 unless told); else it waits in the pool's queue;
+//     fewer than tasksPerWorker (32 unless told); else it waits in the pool's queue;
 //   - stats() says where the tasks are: `busy` workers hold at least one, `ahead` counts the
 //     tasks sent ahead and not started, `queued` those in the pool's queue.
 //
@@ -83,7 +83,7 @@ describe("an idle worker first; then ahead, to the busy worker holding the fewes
     await tasks.hold(["held 1", "held 2"]);
     const ahead = labels("t", 4);
     tasks.labelled(...ahead);
-    expect(statsOf(tasks), "stats() after 4 tasks were sent to a pool of 2 held workers (tasksPerWorker 16 by default: all 4 go ahead)").toMatchObject({
+    expect(statsOf(tasks), "stats() after 4 tasks were sent to a pool of 2 held workers (tasksPerWorker 32 by default: all 4 go ahead)").toMatchObject({
       size: 2,
       idle: 0,
       busy: 2,
@@ -131,16 +131,16 @@ describe("an idle worker first; then ahead, to the busy worker holding the fewes
     expect(statsOf(tasks), "stats() once all 12 tasks were answered").toMatchObject(atRest(2));
   });
 
-  test("tasksPerWorker is 16 unless told: behind 2 held workers, 15 more each go ahead and the rest wait in the queue (40 tasks)", async () => {
+  test("tasksPerWorker is 32 unless told: behind 2 held workers, 31 more each go ahead and the rest wait in the queue (70 tasks)", async () => {
     const tasks = await newTasks({ size: 2 });
     await tasks.hold(["held 1", "held 2"]);
-    const sent = labels("t", 40);
+    const sent = labels("t", 70);
     tasks.labelled(...sent);
-    expect(statsOf(tasks), "stats() after 40 tasks behind 2 held workers, tasksPerWorker left out (16)").toMatchObject({ busy: 2, ahead: 30, queued: 10 });
+    expect(statsOf(tasks), "stats() after 70 tasks behind 2 held workers, tasksPerWorker left out (32)").toMatchObject({ busy: 2, ahead: 62, queued: 8 });
     tasks.open("held 1");
     tasks.open("held 2");
     await expectAllAnswered(tasks, sent);
-    expect(statsOf(tasks), "stats() once all 42 tasks were answered").toMatchObject(atRest(2));
+    expect(statsOf(tasks), "stats() once all 72 tasks were answered").toMatchObject(atRest(2));
   });
 
   test("tasksPerWorker 1 sends nothing ahead: tasks wait in the pool's queue and the first free worker takes them in order, as in step 08", async () => {
@@ -293,29 +293,29 @@ describe("the queue's limits apply to the pool's queue only", () => {
 });
 
 describe("through the server", () => {
-  test("a burst of 40 requests behind 2 held workers: 30 sent ahead and 10 queued by default, each answered with its own answer; then every worker idle", async () => {
+  test("a burst of 70 requests behind 2 held workers: 62 sent ahead and 8 queued by default, each answered with its own answer; then every worker idle", async () => {
     const server: PoolServer = await within(startServer({ appModule: FIXTURE_APP, port: 0, workers: 2, log: () => {} }), "startServer({ workers: 2 })");
     try {
       const held = await holdWorkers(events, 2, (path) => get(server.url, path));
       try {
-        const ns = Array.from({ length: 40 }, (_, i) => i % 25);
+        const ns = Array.from({ length: 70 }, (_, i) => i % 25);
         const burst = Promise.all(ns.map((n) => get(server.url, `/fibonacci/${n}`)));
         burst.catch(() => {}); // awaited below
         await until(
-          () => server.stats().ahead + server.stats().queued === 40,
-          "the 40 requests of the burst, all in the pool",
+          () => server.stats().ahead + server.stats().queued === 70,
+          "the 70 requests of the burst, all in the pool",
           () => `stats() says ${JSON.stringify(server.stats())}`,
         );
-        expect(server.stats(), "stats() with the burst behind the 2 held workers (the server leaves tasksPerWorker at its default, 16)").toMatchObject({
+        expect(server.stats(), "stats() with the burst behind the 2 held workers (the server leaves tasksPerWorker at its default, 32)").toMatchObject({
           size: 2,
           busy: 2,
           idle: 0,
-          ahead: 30,
-          queued: 10,
+          ahead: 62,
+          queued: 8,
         });
         expect(held.settled, "held requests answered meanwhile").toEqual([]);
         expect((await held.release()).map((answer) => answer.body), "the held requests' answers").toEqual(held.expected);
-        const answers = await within(burst, "the 40 requests of the burst");
+        const answers = await within(burst, "the 70 requests of the burst");
         const fib = (n: number): number => (n < 2 ? n : fib(n - 1) + fib(n - 2));
         expect(answers.map((answer) => answer.body), "each request's own answer").toEqual(ns.map((n) => JSON.stringify({ n, fibonacci: fib(n) })));
         expect(server.stats(), "stats() once the burst was answered").toMatchObject(atRest(2));

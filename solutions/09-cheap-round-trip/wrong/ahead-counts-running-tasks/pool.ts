@@ -121,7 +121,7 @@ export class WorkerPool {
     deadlineMs = 20_000,
     queueWaitMs = 20_000,
     maxQueue = 256,
-    tasksPerWorker = 16,
+    tasksPerWorker = 32,
   }: PoolOptions): Promise<WorkerPool> {
     if (!Number.isInteger(size) || size < 1) throw new Error(`a pool needs at least one worker, got size ${size}`);
     if (!Number.isInteger(tasksPerWorker) || tasksPerWorker < 1) throw new Error(`tasksPerWorker must be an integer of at least 1, got ${tasksPerWorker}`);
