@@ -14,7 +14,7 @@
 //
 // 3. Routing costs next to nothing. Routes are `/literal/:name` paths, split into segments once
 //    when they are added and compared segment by segment. (It used to be URLPattern, the web
-//    standard: on Bun 1.4.5 one `exec` took about 6 µs, and `handle()` ran one per route, which
+//    standard: on Bun 1.4.5 one `exec` took 4 to 7 µs, and `handle()` ran one per route, which
 //    made routing the dearest part of a trivial request: `npx bun bench/round-trip-parts.ts`.)
 //
 // 4. `fetch()` is the same app behind the web-standard signature, `Request` in, `Response`

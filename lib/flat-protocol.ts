@@ -5,7 +5,7 @@
 // `ArrayBuffer`. Each of those shapes costs. `postMessage` copies its message with the
 // structured clone algorithm, and on Bun 1.4.5 that has a fast path for a flat object whose
 // values are all strings, numbers, booleans or null: a nested object, an array or an
-// ArrayBuffer anywhere in the message sends the whole message down the general path, about
+// ArrayBuffer anywhere in the message sends the whole message down the general path, three to
 // four times slower (`npx bun bench/round-trip-parts.ts` measures both). So here:
 //
 //   - the message is one flat object: the request's fields sit beside `type` and `id`;

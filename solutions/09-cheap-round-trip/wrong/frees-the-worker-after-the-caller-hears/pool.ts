@@ -35,7 +35,7 @@
 // Step 09: a worker that finishes a task and has nothing else sits idle until the main thread
 // has read its answer and posted the next task: a wake-up on each side, for every task. For a
 // heavy task that is noise; for a trivial one it is most of the cost (measured with
-// `npx bun bench/round-trip-parts.ts`: an echo worker answered about six times more messages
+// `npx bun bench/round-trip-parts.ts`: an echo worker answered four to five times more messages
 // per second with 8 in flight than with 1). So when every worker is busy and tasks wait, the
 // pool sends a busy worker its next task ahead, up to `tasksPerWorker` tasks at once: the worker
 // starts it the moment it posts its answer. The price: a task sent ahead waits for that worker,

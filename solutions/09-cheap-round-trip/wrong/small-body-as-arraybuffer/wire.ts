@@ -10,7 +10,7 @@
 // Step 09: the same data, in the shapes `postMessage` copies fastest (lib/flat-protocol.ts):
 // headers as one string of `name: value` lines, a small body as a byte string. Measured with
 // `npx bun bench/round-trip-parts.ts` on Bun 1.4.5: a response message with its headers as
-// pairs and its body as an ArrayBuffer took about 4.8 µs to clone, the flat one about 1.0 µs,
+// pairs and its body as an ArrayBuffer took 5 to 6 µs to clone, the flat one 1.2 to 1.3 µs,
 // and that is paid on both threads, for the request and for the answer.
 
 import type { WireBody, WireRequest, WireResponse } from "#lib/flat-protocol.ts";
@@ -47,7 +47,7 @@ export async function toWireResponse(response: Response): Promise<WireResponse> 
   let bytes: ArrayBuffer;
   // Straight to bytes, a stream read to its end; no body at all reads as 0 bytes, which cross as
   // null. `response.body` is never asked: on Bun 1.4.5 that getter builds a ReadableStream, about
-  // a microsecond, and the read after it was slower too (measured, npx bun bench/round-trip-parts.ts).
+  // a microsecond, and the read after it is slower too (npx bun bench/round-trip-parts.ts, section 2).
   if (response.headers.has("content-type")) bytes = await response.arrayBuffer();
   else {
     // `new Response("text")` is sent as `text/plain;charset=utf-8`, yet on Bun 1.4.5 that type is
