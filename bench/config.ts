@@ -96,6 +96,12 @@ export interface LoadRun {
   maxMs: number;
   /** Open model only: scheduled arrivals that were not completed. */
   dropped?: number;
+  /**
+   * The server process's CPU time while this run lasted, every thread of it, in ms: scenario 4's
+   * trivial route only, and only where the bench can read it (Linux, a tool that runs the two
+   * halves of scenario 4 apart: not k6, whose one script runs both).
+   */
+  serverCpuMs?: number;
 }
 
 /** The noise (CPU taken by others, bench/noise.ts) during each HTTP scenario of a round. */

@@ -32,14 +32,16 @@ export function round(rps: number, healthP99: number, options: { round?: number;
  * round trip it should give. The main-thread route answers 20,000 req/s (50 µs a request), so
  * the trivial route through the app answers 1e6 / (50 + micros) req/s.
  */
-export function trip(round: number, micros: number, options: { others?: number; errors?: number; attempts?: number } = {}): OverheadRound {
+/** `cpuMicros`: the server's CPU per trivial request, recorded as the CPU ms of the app half. */
+export function trip(round: number, micros: number, options: { others?: number; errors?: number; attempts?: number; cpuMicros?: number } = {}): OverheadRound {
+  const app = load(1e6 / (50 + micros), 5, options.errors ?? 0);
   return {
     round,
     ...(options.attempts === undefined ? {} : { attempts: options.attempts }),
     loadAtStart: 0.5,
     startedAt: `2026-11-25T10:0${round}:00.000Z`,
     ...(options.others === undefined ? {} : { noise: noise(options.others) }),
-    app: load(1e6 / (50 + micros), 5, options.errors ?? 0),
+    app: options.cpuMicros === undefined ? app : { ...app, serverCpuMs: (options.cpuMicros * app.requests) / 1000 },
     main: load(20_000, 3),
   };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import {
+  canCountNoise,
   descendants,
   isNoisy,
   NOISE_FLAG_CORES,
@@ -7,6 +8,7 @@ import {
   noiseText,
   parsePidStat,
   parseProcStat,
+  processCpuMs,
   splitTrees,
   worstNoise,
   type CpuSample,
@@ -35,6 +37,21 @@ describe("parsing /proc", () => {
   });
   test("a garbled line is ignored, not counted as zero", () => {
     expect(parsePidStat("nonsense")).toBeUndefined();
+  });
+  test.skipIf(!canCountNoise())("a live process's CPU time, in ms, grows as it computes; a process that is gone has none", () => {
+    const before = processCpuMs(process.pid);
+    expect(before, "this test's own process can be read").toBeNumber();
+    // Compute until the kernel's counter moves (it ticks every 10 ms of CPU): a bound, not a timing.
+    let after = before;
+    let sink = 0;
+    const giveUpAt = performance.now() + 5000;
+    while (after === before && performance.now() < giveUpAt) {
+      for (let i = 0; i < 1e6; i++) sink += i % 7;
+      after = processCpuMs(process.pid);
+    }
+    expect(sink).toBeGreaterThan(0);
+    expect(after ?? 0, "the CPU time grew while this process computed (waited at most 5 s)").toBeGreaterThan(before ?? 0);
+    expect(processCpuMs(2 ** 22 + 12345), "no process has this pid").toBeUndefined();
   });
 });
 

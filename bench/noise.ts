@@ -236,6 +236,19 @@ function readProcesses(): ProcessTicks[] {
   return out;
 }
 
+/**
+ * The CPU time one process has used so far, all its threads together (a server's workers are
+ * threads of its process), in ms; undefined where there is no /proc, or once it has ended.
+ */
+export function processCpuMs(pid: number, hz = USER_HZ): number | undefined {
+  try {
+    const p = parsePidStat(readFileSync(`${PROC}/${pid}/stat`, "utf8"));
+    return p ? (p.ticks * 1000) / hz : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads every counter now. `serverPid` is the server's process, when one runs. */
 export function readCpu(serverPid?: number): CpuSample {
   const loadAverage = Math.round((loadavg()[0] ?? 0) * 100) / 100;

@@ -15,6 +15,8 @@ import {
   resultNoise,
   roundTripMicros,
   summarize,
+  pairedCpuRatio,
+  serverCpuMicros,
   summarizeOverhead,
 } from "./summary.ts";
 
@@ -216,6 +218,22 @@ describe("the round trip against the bare pool", () => {
     expect(roundTripMicros(trip(0, 40))).toBeCloseTo(40);
     expect(summarizeOverhead([trip(0, 40), trip(1, 60), trip(2, 50)], 2).micros).toBeCloseTo(50);
   });
+  test("a round's server CPU per request: CPU ms of the trivial route over its requests; none when not read", () => {
+    const measured = trip(0, 40, { cpuMicros: 75 });
+    expect(measured.app.serverCpuMs).toBeCloseTo((75 * measured.app.requests) / 1000);
+    expect(serverCpuMicros(measured)).toBeCloseTo(75);
+    expect(serverCpuMicros(trip(0, 40))).toBeUndefined();
+    expect(serverCpuMicros({ app: { ...measured.app, requests: 0 } })).toBeUndefined();
+    // Rounds without it (k6, or results saved before it) are left out of the median, not counted as 0.
+    expect(summarizeOverhead([trip(0, 40, { cpuMicros: 60 }), trip(1, 40), trip(2, 40, { cpuMicros: 70 })], 2).cpuMicros).toBeCloseTo(65);
+    expect(summarizeOverhead([trip(0, 40)], 2).cpuMicros).toBeUndefined();
+  });
+  test("CPU × bare pairs rounds by number, and is undefined with no pair measured on both sides", () => {
+    const bare = [trip(0, 50, { cpuMicros: 100 }), trip(1, 50, { cpuMicros: 50 })];
+    expect(pairedCpuRatio([trip(1, 60, { cpuMicros: 40 }), trip(0, 60, { cpuMicros: 90 })], bare)).toBeCloseTo(0.85); // 0.8 and 0.9
+    expect(pairedCpuRatio([trip(2, 60, { cpuMicros: 40 })], bare)).toBeUndefined();
+    expect(pairedCpuRatio([trip(0, 60)], bare)).toBeUndefined();
+  });
   test("a step's rounds read in the bare pool's shape, with scenario 4's own noise", () => {
     const r = result("04", [roundWithTrip(50, 80, { round: 1, others: 0.02 })]);
     const n = r.http[0]?.noise;
@@ -376,6 +394,28 @@ describe("the round-trip table", () => {
     expect(table).toContain("step 04's µs/req");
     const legend = roundTripLegend(params);
     for (const column of ["trivial via pool req/s", "main-thread req/s", "µs/req", "× bare", "noise"]) expect(legend).toContain(`${column}:`);
+  });
+  test("the server's CPU per trivial request, and over the bare pool's, paired by round; – where it was not read", () => {
+    const table = plainText(
+      roundTripTable(
+        [
+          { step: "09", rounds: [trip(0, 60, { cpuMicros: 90 }), trip(1, 60, { cpuMicros: 72 }), trip(2, 60, { cpuMicros: 80 })] },
+          { step: "08", rounds: [trip(0, 90), trip(1, 90)] },
+        ],
+        [{ step: "bare", entry: "fetch", rounds: [trip(0, 50, { cpuMicros: 100 }), trip(1, 50, { cpuMicros: 80 }), trip(2, 50, { cpuMicros: 80 })] }],
+        2,
+        params,
+      ),
+    );
+    const head = cells(table).split("\n")[0] ?? "";
+    for (const column of ["CPU µs/req", "CPU × bare"]) expect(head).toContain(column);
+    const line = (step: string) => cells(table).split("\n").find((l) => l.startsWith(`│ ${step} `)) ?? "";
+    expect(line("09")).toContain("│ 80 "); // the median of 90, 72 and 80
+    expect(line("09")).toContain("0.90x"); // 0.9, 0.9, 1.0: the median of the paired ratios
+    expect(line("08")).toMatch(/│ – +│ – +│/); // k6 or no /proc: nothing to show, nothing made up
+    expect(line(bareLabel("fetch"))).toContain("│ 80 ");
+    const legend = roundTripLegend(params);
+    for (const column of ["CPU µs/req", "CPU × bare"]) expect(legend).toContain(`${column}:`);
   });
   test("flags noise and failed requests, and a bare pool that did not run", () => {
     const table = plainText(

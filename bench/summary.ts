@@ -148,9 +148,22 @@ export function roundTripMicros(round: Pick<OverheadRound, "app" | "main">): num
   return addedMicrosPerRequest(round.app.rps, round.main.rps);
 }
 
+/**
+ * µs of the server's CPU, all its threads, per trivial request through the app, in one round:
+ * undefined when it was not measured (k6, no /proc, results saved before it was). Unlike µs/req,
+ * a difference of two throughputs, it is one quotient: it moves less between runs.
+ */
+export function serverCpuMicros(round: Pick<OverheadRound, "app">): number | undefined {
+  const { serverCpuMs, requests } = round.app;
+  if (serverCpuMs === undefined || requests <= 0) return undefined;
+  return (serverCpuMs * 1000) / requests;
+}
+
 export interface OverheadSummary {
   /** The median over the rounds of each round's µs/req. */
   micros: number;
+  /** The median over the rounds of the server's CPU µs per trivial request; undefined when never measured. */
+  cpuMicros?: number;
   /** The trivial route through the app, and the health route on the main thread: req/s, medians. */
   appRps: number;
   mainRps: number;
@@ -168,8 +181,10 @@ export function summarizeOverhead(rounds: readonly OverheadRound[], cores: numbe
     rounds.map((r) => r.noise),
     cores,
   );
+  const cpu = rounds.map(serverCpuMicros).filter((c): c is number => c !== undefined);
   return {
     micros: median(rounds.map(roundTripMicros)),
+    ...(cpu.length > 0 ? { cpuMicros: median(cpu) } : {}),
     appRps: median(rounds.map((r) => r.app.rps)),
     mainRps: median(rounds.map((r) => r.main.rps)),
     errors: rounds.reduce((sum, r) => sum + r.app.errors + r.main.errors, 0),
@@ -229,6 +244,21 @@ export function pairedBareRatio(rounds: readonly OverheadRound[], bare: readonly
     flags.push(`× bare noisy: ${noisyPairs.length} of ${pairs.length} rounds (${[...new Set(noisyPairs.flatMap((p) => p.noisy))].join(", ")})`);
   }
   return { value: median(pairs.map((p) => p.ratio)), pairs, flags };
+}
+
+/**
+ * A step's server CPU per trivial request over the bare pool's, paired round by round within
+ * one run, then the median; undefined when no pair has both figures.
+ */
+export function pairedCpuRatio(rounds: readonly OverheadRound[], bare: readonly OverheadRound[]): number | undefined {
+  const bareRounds = new Map(bare.map((b) => [b.round, b]));
+  const ratios: number[] = [];
+  for (const r of rounds) {
+    const b = bareRounds.get(r.round);
+    const [cpu, bareCpu] = [serverCpuMicros(r), b && serverCpuMicros(b)];
+    if (cpu !== undefined && bareCpu !== undefined && bareCpu > 0) ratios.push(cpu / bareCpu);
+  }
+  return ratios.length > 0 ? median(ratios) : undefined;
 }
 
 export function isBareRatio(value: BareRatio | { why: string }): value is BareRatio {

@@ -99,9 +99,12 @@ export const autocannonTool: LoadTool = {
     return { ...toLoadRun(result, p.durationSec), dropped: droppedArrivals(p.rate, p.durationSec, result.requests.total) };
   },
 
-  async overhead(base, p, signal) {
+  async overhead(base, p, signal, serverCpuMs) {
+    const before = serverCpuMs?.();
     const app = await run(base, { path: TRIVIAL_PATH, connections: p.overheadConnections, durationSec: p.overheadSec }, signal);
+    const after = serverCpuMs?.();
     const main = await run(base, { path: p.healthPath ?? HEALTH_PATH, connections: p.overheadConnections, durationSec: p.overheadSec }, signal);
-    return { app: toLoadRun(app, p.overheadSec), main: toLoadRun(main, p.overheadSec) };
+    const cpu = before !== undefined && after !== undefined ? { serverCpuMs: after - before } : {};
+    return { app: { ...toLoadRun(app, p.overheadSec), ...cpu }, main: toLoadRun(main, p.overheadSec) };
   },
 };

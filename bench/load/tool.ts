@@ -17,8 +17,12 @@ export interface LoadTool {
   responsiveness(base: URL, params: BenchParams, signal: AbortSignal): Promise<{ load: LoadRun; probe: LoadRun }>;
   /** 3. open model: `rate` requests a second on /fibonacci/:n, whatever the latency. */
   open(base: URL, params: BenchParams, signal: AbortSignal): Promise<LoadRun>;
-  /** 4. a trivial app route (/fibonacci/1, through the pool from step 02) then /health (main thread). */
-  overhead(base: URL, params: BenchParams, signal: AbortSignal): Promise<{ app: LoadRun; main: LoadRun }>;
+  /**
+   * 4. a trivial app route (/fibonacci/1, through the pool from step 02) then /health (main
+   * thread). `serverCpuMs`, when given, reads the server's CPU time so far: a tool that can
+   * records what the trivial route cost it (`app.serverCpuMs`).
+   */
+  overhead(base: URL, params: BenchParams, signal: AbortSignal, serverCpuMs?: () => number | undefined): Promise<{ app: LoadRun; main: LoadRun }>;
 }
 
 /** The paths every tool loads; the k6 scripts spell the same ones. */

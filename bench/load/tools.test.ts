@@ -3,7 +3,7 @@ import type autocannon from "autocannon";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULTS } from "../config.ts";
-import { toLoadRun } from "./autocannon.ts";
+import { autocannonTool, toLoadRun } from "./autocannon.ts";
 import { figures, k6Command, runsTypeScript, SCRIPTS_DIR } from "./k6.ts";
 
 describe("errors are never throughput", () => {
@@ -26,6 +26,35 @@ describe("errors are never throughput", () => {
     expect(run.rps).toBe(40);
     expect(run.errors).toBe(600);
     expect(run.p99Ms, "latency of the successful answers").toBe(8);
+  });
+});
+
+describe("the server's CPU during scenario 4", () => {
+  test("autocannon reads the server's CPU just before and just after the trivial route: app.serverCpuMs is the difference", async () => {
+    const server = Bun.serve({ port: 0, fetch: () => new Response("ok") });
+    const readings = [1000, 1250, 9999]; // a third reading would be a bug: the health route's CPU is not asked
+    let calls = 0;
+    try {
+      const params = { ...DEFAULTS, overheadSec: 1, overheadConnections: 2 };
+      const { app, main } = await autocannonTool.overhead(server.url, params, new AbortController().signal, () => readings[calls++]);
+      expect(calls, "the counter is read once before the trivial route and once after").toBe(2);
+      expect(app.serverCpuMs).toBe(250);
+      expect(main.serverCpuMs, "the health route carries no CPU figure").toBeUndefined();
+      expect(app.requests).toBeGreaterThan(0);
+    } finally {
+      await server.stop(true);
+    }
+  });
+  test("no counter, or one that cannot read (no /proc): no figure, rather than a made-up 0", async () => {
+    const server = Bun.serve({ port: 0, fetch: () => new Response("ok") });
+    try {
+      const params = { ...DEFAULTS, overheadSec: 1, overheadConnections: 2 };
+      const signal = new AbortController().signal;
+      expect((await autocannonTool.overhead(server.url, params, signal)).app.serverCpuMs).toBeUndefined();
+      expect((await autocannonTool.overhead(server.url, params, signal, () => undefined)).app.serverCpuMs).toBeUndefined();
+    } finally {
+      await server.stop(true);
+    }
   });
 });
 
