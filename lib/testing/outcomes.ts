@@ -27,6 +27,11 @@ export class Outcomes<T> {
     );
   }
 
+  /** How `label` settled, if it has by now; undefined while it waits (no waiting here). */
+  peek(label: string): Outcome<T> | undefined {
+    return this.#results.get(label);
+  }
+
   #record(label: string, outcome: Outcome<T>): Outcome<T> {
     this.settled.push(label);
     this.#results.set(label, outcome);

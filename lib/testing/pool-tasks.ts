@@ -114,6 +114,19 @@ export class PoolTasks {
     expect(await this.outcome(label), `the answer to ${label}${hint ? ` (${hint})` : ""}`).toBe(expected);
   }
 
+  /**
+   * Fails, with the refusal's own message, if any of `labels` has been refused by now (after
+   * the pending microtasks and one turn of the event loop): a test that reads the pool's state or
+   * its messages says first that the task never got in, e.g. at a stub still to be written.
+   */
+  async expectNoneRefused(labels: string[], when: string): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const label of labels) {
+      const outcome = this.outcomes.peek(label);
+      if (outcome && !outcome.ok) throw new Error(`${when}: ${label} was refused: ${describeError(outcome.error)}`);
+    }
+  }
+
   /** Labels in the order their tasks settled, only those among `labels`. */
   settledAmong(labels: string[]): string[] {
     return this.outcomes.settled.filter((label) => labels.includes(label));
