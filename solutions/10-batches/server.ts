@@ -51,7 +51,10 @@ export interface ServerOptions {
   port?: number;
   /** How many workers; one per core by default. */
   workers?: number;
-  /** A request's time limit on its worker (504 past it): one for all, or one per request. */
+  /**
+   * A request's time limit on its worker (504 past it): one for all, or one per request. A batch
+   * of them may run for the sum (pool.ts).
+   */
   deadlineMs?: PoolOptions["deadlineMs"];
   /** How long a request may wait for a free worker (503 past it). */
   queueWaitMs?: number;
@@ -63,6 +66,10 @@ export interface ServerOptions {
    * Bun closes a connection whose request has had no answer for about this long (10 s unless
    * told), answering nothing. It counts on a 4-second tick and may close up to 4 s early: keep
    * it above the deadline plus the queue wait by more than that. Whole seconds, at most 255.
+   * From step 10 on, a request's answer may wait for its whole batch, whose deadline is the sum
+   * of its tasks': with many tasks of long deadlines a batch can outlast this, and a client can
+   * lose its connection with no answer. Keep deadlines short, or `tasksPerWorker` small, when
+   * they are long.
    */
   idleTimeoutSeconds?: number;
   /** Where crashes and handler errors are reported; console.error by default. */

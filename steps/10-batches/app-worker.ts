@@ -130,7 +130,9 @@ export class AppWorker {
     // `#transfer` as its transfer list, and start a new, empty batch and list for the requests
     // that come next. No request since the last call: post nothing (a worker must never get an
     // empty message). Posting to a thread that has ended is silently dropped, and needs no check:
-    // its close event answers the callers.
+    // its close event answers the callers. postMessage refuses a whole message, at once, when
+    // one body cannot cross (its buffer handed over already, or given twice): then only the
+    // request that carries it may fail, with that error; the others of the batch still go.
     void send;
     throw new Error("not implemented yet: see steps/10-batches/README.md (AppWorker send, one message)");
   }

@@ -405,6 +405,17 @@ describe("a batch runs past its deadline", () => {
     await expectBackAtRest(tasks, pool, threads, 2, "after 4 runaways");
     expect(threads.started.length, "threads started: 2 at creation, 1 replacement per runaway").toBe(6);
   });
+
+  test("long deadlines whose sum is more than a timer holds (2^31 - 1 ms): the batch is not cut at once; every task is answered", async () => {
+    // 1.5 × 2^30 ms each (about 18 days): fine for one task, but two of them add up to more than
+    // setTimeout keeps, and a longer delay fires at once. The sum must be kept under it.
+    const { tasks, pool, threads } = await newTasks({ size: 1, deadlineMs: 1.5 * 2 ** 30 });
+    const sent = ["long 1", "long 2", "long 3"];
+    tasks.labelled(...sent); // one turn: one batch of 3
+    for (const label of sent) await tasks.expectAnswered(label, "a batch's deadline longer than a timer can hold fires at once unless it is cut to 2^31 - 1 ms");
+    await expectBackAtRest(tasks, pool, threads, 1, "after a batch with long deadlines");
+    expect(threads.started.length, "threads started: 1 at creation, none replaced").toBe(1);
+  });
 });
 
 describe("close() with batches, posted or still being filled", () => {

@@ -268,6 +268,36 @@ describe("what a message carries, through the pool", () => {
     }
   });
 
+  test("a body that cannot cross (one ArrayBuffer given twice in one turn): only the task that repeats it fails, with a DataCloneError; the rest of its batch is answered, and the pool goes on", async () => {
+    const pool = await within(WorkerPool.create({ appModule: TAPPED_APP, size: 1 }), "WorkerPool.create({ appModule: TAPPED_APP, size: 1 })");
+    try {
+      const shared = new Uint8Array(16 * 1024).fill(7).buffer as ArrayBuffer; // large: transferred, not copied
+      const runs = [
+        pool.run(wireRequest("/echo", { method: "POST", body: "before" })),
+        pool.run(wireRequest("/echo", { method: "POST", body: shared })),
+        pool.run(wireRequest("/echo", { method: "POST", body: shared })), // the same buffer again: it cannot be handed over twice
+        pool.run(wireRequest("/echo", { method: "POST", body: "after" })),
+      ];
+      const settled = await within(Promise.allSettled(runs), "the 4 tasks of the batch, one of them with a body that cannot cross", "does a message postMessage refuses leave its tasks waiting?");
+      for (const r of settled) {
+        // Anything but the DataCloneError (a stub still to write, say) is said as it is.
+        if (r.status === "rejected" && (r.reason as Error).name !== "DataCloneError") throw new Error(`a task was refused: ${(r.reason as Error).message}`);
+      }
+      const seen = settled.map((r) => (r.status === "fulfilled" ? `${r.value.status} ${r.value.body instanceof ArrayBuffer ? `${r.value.body.byteLength} B` : bodyText(r.value)}` : `refused: ${(r.reason as Error).name}`));
+      expect(seen, "each task's outcome: postMessage refuses a whole message for one body that cannot cross; sent one by one, the others do").toEqual([
+        "200 before",
+        `200 ${16 * 1024} B`,
+        "refused: DataCloneError",
+        "200 after",
+      ]);
+      const next = await within(pool.run(wireRequest("/echo", { method: "POST", body: "next turn" })), "a task of the next turn");
+      expect(bodyText(next), "the pool goes on").toBe("next turn");
+      expect(pool.stats(), "stats() once all is answered").toMatchObject({ idle: 1, busy: 0, ahead: 0, queued: 0 });
+    } finally {
+      await within(pool.close({ force: true }), "pool.close({ force: true })").catch(() => {});
+    }
+  });
+
   test("pool.run() with 64 KiB bodies: the worker gets every byte, the callers' ArrayBuffers are left empty (transferred), and the large answers come back in the worker's one transfer list", async () => {
     const mine = tap.fromNow();
     const pool = await within(WorkerPool.create({ appModule: TAPPED_APP, size: 1 }), "WorkerPool.create({ appModule: TAPPED_APP, size: 1 })");

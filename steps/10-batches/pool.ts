@@ -60,15 +60,20 @@ export interface PoolOptions {
   size?: number;
   /** Replacement workers that may fail to start in a row before the pool gives up on them. */
   maxStartFailures?: number;
-  /** How long a task may run, counted from when a worker starts it: one for all, or per request. */
+  /**
+   * How long a task may run: one for all, or per request. A batch may run for the sum of its
+   * tasks', counted from when its worker starts it.
+   */
   deadlineMs?: number | ((request: WireRequest) => number);
   /** How long a task may wait in the queue for a free worker. */
   queueWaitMs?: number;
   /** How many tasks may wait in the pool's queue; one more is refused at once. */
   maxQueue?: number;
   /**
-   * The most tasks one worker holds at once: the one it runs, and the rest sent ahead, waiting
-   * in its mailbox in the order sent. 1 sends nothing ahead (steps 03-08).
+   * The most tasks one worker holds at once: those of the batch it runs, and those of the
+   * batches sent ahead, waiting in its mailbox in the order sent. 1 sends nothing ahead (steps
+   * 03-08), and makes every batch a single task. It also bounds a batch's deadline: at most this
+   * many tasks' deadlines added up.
    */
   tasksPerWorker?: number;
 }
@@ -286,7 +291,8 @@ export class WorkerPool {
   #startDeadline(worker: AppWorker, batch: Batch): void {
     // TODO(step 10): the batch may run for as long as all its tasks may, together: the sum of
     // each task's deadline (`deadlineMs`, a number for all, or a function of the request). Arm
-    // `batch.deadlineTimer` for that long; when it fires, #expire(worker, batch, that sum).
+    // `batch.deadlineTimer` for that long; when it fires, #expire(worker, batch, that sum). A
+    // delay over MAX_TIMER_MS fires at once: a longer sum is cut to it.
     void [worker, batch];
     throw new Error("not implemented yet: see steps/10-batches/README.md (a batch's deadline, in #startDeadline)");
   }
@@ -417,6 +423,9 @@ export class WorkerPool {
     batch.answered = batch.tasks.length;
   }
 }
+
+/** The longest delay setTimeout keeps: 2^31 - 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** How many tasks these batches hold that have no answer yet. */
 function held(batches: Batch[]): number {

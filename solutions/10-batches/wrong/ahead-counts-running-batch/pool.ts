@@ -62,15 +62,20 @@ export interface PoolOptions {
   size?: number;
   /** Replacement workers that may fail to start in a row before the pool gives up on them. */
   maxStartFailures?: number;
-  /** How long a task may run, counted from when a worker starts it: one for all, or per request. */
+  /**
+   * How long a task may run: one for all, or per request. A batch may run for the sum of its
+   * tasks', counted from when its worker starts it.
+   */
   deadlineMs?: number | ((request: WireRequest) => number);
   /** How long a task may wait in the queue for a free worker. */
   queueWaitMs?: number;
   /** How many tasks may wait in the pool's queue; one more is refused at once. */
   maxQueue?: number;
   /**
-   * The most tasks one worker holds at once: the one it runs, and the rest sent ahead, waiting
-   * in its mailbox in the order sent. 1 sends nothing ahead (steps 03-08).
+   * The most tasks one worker holds at once: those of the batch it runs, and those of the
+   * batches sent ahead, waiting in its mailbox in the order sent. 1 sends nothing ahead (steps
+   * 03-08), and makes every batch a single task. It also bounds a batch's deadline: at most this
+   * many tasks' deadlines added up.
    */
   tasksPerWorker?: number;
 }
@@ -292,6 +297,9 @@ export class WorkerPool {
     const { deadlineMs } = this.#limits;
     let ms = 0;
     for (const task of batch.tasks) ms += typeof deadlineMs === "function" ? deadlineMs(task.request) : deadlineMs;
+    // A timer longer than 2^31 - 1 ms (about 24.8 days) fires at once, with a warning (Node's
+    // rule, which Bun 1.4.5 follows): a sum of long deadlines is kept under it.
+    ms = Math.min(ms, MAX_TIMER_MS);
     batch.deadlineTimer = setTimeout(() => this.#expire(worker, batch, ms), ms);
   }
 
@@ -431,6 +439,9 @@ export class WorkerPool {
     batch.answered = batch.tasks.length;
   }
 }
+
+/** The longest delay setTimeout keeps: 2^31 - 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** How many tasks these batches hold that have no answer yet. */
 function held(batches: Batch[]): number {

@@ -129,7 +129,21 @@ export class AppWorker {
     const [batch, transfer] = [this.#batch, this.#transfer];
     [this.#batch, this.#transfer] = [[], []];
     // Posting to a thread that has ended is silently dropped: its close event answers the callers.
-    send(this.#worker, batch, transfer);
+    try {
+      send(this.#worker, batch, transfer);
+    } catch {
+      // postMessage refuses the whole message (a DataCloneError, thrown at once, nothing sent)
+      // when one body cannot cross: its buffer was handed over already, or given twice. Sent one
+      // by one, the requests that can cross do, and only the one that cannot hears why.
+      for (const message of batch) {
+        try {
+          send(this.#worker, [message], transferList(message.body));
+        } catch (error) {
+          this.#waiting.get(message.id)?.reject(error instanceof Error ? error : new Error(String(error)));
+          this.#waiting.delete(message.id);
+        }
+      }
+    }
   }
 
   /** How many requests are waiting for their answer. */
