@@ -26,10 +26,11 @@ export class PoolError extends Error {
  * The worker running the task died (`process.exit`, an uncaught error or rejection, a thread
  * terminated by someone else): 502, "the thing behind me failed". `reason` is for the
  * server's log; the client learns that the request failed, not what the code looks like.
+ * Step 10: the pool cannot tell which task of a batch was running, so the message names the batch.
  */
 export class WorkerCrashed extends PoolError {
   constructor(readonly reason: string) {
-    super(502, `Bad Gateway: the worker crashed while running this request (${summary(reason)})`);
+    super(502, `Bad Gateway: the worker crashed while running this request's batch (${summary(reason)})`);
   }
 }
 
@@ -40,10 +41,10 @@ export class PoolBroken extends PoolError {
   }
 }
 
-/** The task ran past its deadline; its worker was terminated and replaced: 504. */
+/** The task's batch ran past its deadline; its worker was terminated and replaced: 504. */
 export class DeadlineExceeded extends PoolError {
   constructor(ms: number) {
-    super(504, `Gateway Timeout: the handler ran past its ${ms} ms deadline and its worker was replaced`);
+    super(504, `Gateway Timeout: this request's batch ran past its ${ms} ms deadline and its worker was replaced`);
   }
 }
 
