@@ -102,6 +102,8 @@ export interface LoadRun {
    * halves of scenario 4 apart: not k6, whose one script runs both).
    */
   serverCpuMs?: number;
+  /** Of `serverCpuMs`, what the server's main thread spent (the rest: its workers, and the runtime's own threads). */
+  serverMainCpuMs?: number;
 }
 
 /** The noise (CPU taken by others, bench/noise.ts) during each HTTP scenario of a round. */

@@ -32,9 +32,17 @@ export function round(rps: number, healthP99: number, options: { round?: number;
  * round trip it should give. The main-thread route answers 20,000 req/s (50 µs a request), so
  * the trivial route through the app answers 1e6 / (50 + micros) req/s.
  */
-/** `cpuMicros`: the server's CPU per trivial request, recorded as the CPU ms of the app half. */
-export function trip(round: number, micros: number, options: { others?: number; errors?: number; attempts?: number; cpuMicros?: number } = {}): OverheadRound {
-  const app = load(1e6 / (50 + micros), 5, options.errors ?? 0);
+/**
+ * `cpuMicros`: the server's CPU per trivial request, recorded as the CPU ms of the app half;
+ * `mainCpuMicros`: the main thread's part of it, recorded the same way.
+ */
+export function trip(
+  round: number,
+  micros: number,
+  options: { others?: number; errors?: number; attempts?: number; cpuMicros?: number; mainCpuMicros?: number } = {},
+): OverheadRound {
+  const loaded = load(1e6 / (50 + micros), 5, options.errors ?? 0);
+  const app = options.mainCpuMicros === undefined ? loaded : { ...loaded, serverMainCpuMs: (options.mainCpuMicros * loaded.requests) / 1000 };
   return {
     round,
     ...(options.attempts === undefined ? {} : { attempts: options.attempts }),

@@ -8,6 +8,7 @@ import {
   noiseText,
   parsePidStat,
   parseProcStat,
+  mainThreadCpuMs,
   processCpuMs,
   splitTrees,
   worstNoise,
@@ -38,20 +39,33 @@ describe("parsing /proc", () => {
   test("a garbled line is ignored, not counted as zero", () => {
     expect(parsePidStat("nonsense")).toBeUndefined();
   });
-  test.skipIf(!canCountNoise())("a live process's CPU time, in ms, grows as it computes; a process that is gone has none", () => {
-    const before = processCpuMs(process.pid);
-    expect(before, "this test's own process can be read").toBeNumber();
-    // Compute until the kernel's counter moves (it ticks every 10 ms of CPU): a bound, not a timing.
+  // Computes on this thread until `read` moves (the kernel's counters tick every 10 ms of CPU),
+  // for at most 5 s: a bound, not a timing.
+  function computeUntilMoved(read: () => number | undefined): { before?: number; after?: number } {
+    const before = read();
     let after = before;
     let sink = 0;
     const giveUpAt = performance.now() + 5000;
     while (after === before && performance.now() < giveUpAt) {
       for (let i = 0; i < 1e6; i++) sink += i % 7;
-      after = processCpuMs(process.pid);
+      after = read();
     }
     expect(sink).toBeGreaterThan(0);
+    return { before, after };
+  }
+  test.skipIf(!canCountNoise())("a live process's CPU time, in ms, grows as it computes; a process that is gone has none", () => {
+    const { before, after } = computeUntilMoved(() => processCpuMs(process.pid));
+    expect(before, "this test's own process can be read").toBeNumber();
     expect(after ?? 0, "the CPU time grew while this process computed (waited at most 5 s)").toBeGreaterThan(before ?? 0);
     expect(processCpuMs(2 ** 22 + 12345), "no process has this pid").toBeUndefined();
+  });
+  test.skipIf(!canCountNoise())("the main thread's CPU time grows as this thread computes, is part of the process's, and a gone process has none", () => {
+    const { before, after } = computeUntilMoved(() => mainThreadCpuMs(process.pid));
+    expect(before, "this test's own main thread can be read").toBeNumber();
+    expect(after ?? 0, "the main thread's CPU time grew while it computed (waited at most 5 s)").toBeGreaterThan(before ?? 0);
+    const whole = processCpuMs(process.pid) ?? 0;
+    expect(mainThreadCpuMs(process.pid) ?? Infinity, "one thread never used more CPU than its whole process").toBeLessThanOrEqual(whole);
+    expect(mainThreadCpuMs(2 ** 22 + 12345), "no process has this pid").toBeUndefined();
   });
 });
 

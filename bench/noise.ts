@@ -241,8 +241,22 @@ function readProcesses(): ProcessTicks[] {
  * threads of its process), in ms; undefined where there is no /proc, or once it has ended.
  */
 export function processCpuMs(pid: number, hz = USER_HZ): number | undefined {
+  return cpuMsOf(`${PROC}/${pid}/stat`, hz);
+}
+
+/**
+ * The CPU time of a process's main thread alone, in ms: the thread whose id is the process's
+ * own (Linux lists each thread under /proc/<pid>/task/<tid>). In a server of this tutorial that
+ * is the thread that runs Bun.serve, the pool and every conversion on the server's side; the
+ * rest of processCpuMs is the workers' (and the runtime's helpers: the collector, the JIT).
+ */
+export function mainThreadCpuMs(pid: number, hz = USER_HZ): number | undefined {
+  return cpuMsOf(`${PROC}/${pid}/task/${pid}/stat`, hz);
+}
+
+function cpuMsOf(statPath: string, hz: number): number | undefined {
   try {
-    const p = parsePidStat(readFileSync(`${PROC}/${pid}/stat`, "utf8"));
+    const p = parsePidStat(readFileSync(statPath, "utf8"));
     return p ? (p.ticks * 1000) / hz : undefined;
   } catch {
     return undefined;

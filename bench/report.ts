@@ -352,19 +352,20 @@ export interface RoundTripRow {
  * each step's µs/req beside the bare pool's measured in the same rounds.
  */
 export function roundTripTable(rows: readonly RoundTripRow[], bares: readonly RoundTripRow[], cores: number, params: Pick<StepResult["params"], "overheadConnections" | "overheadSec">): string {
-  const table = new Table({ head: ["step", "trivial via pool req/s", "main-thread req/s", "µs/req", "× bare", "CPU µs/req", "CPU × bare", "noise"], style: plain });
+  const table = new Table({ head: ["step", "trivial via pool req/s", "main-thread req/s", "µs/req", "× bare", "CPU µs/req", "of it, main thread", "CPU × bare", "noise"], style: plain });
   const flags: string[] = [];
   const trips: Array<{ step: string; micros: number }> = [];
   const noRatio: Array<{ step: string; why: string }> = [];
   /** One row; `who` names it in the flag lines under the table. */
   const line = (label: string, who: string, row: RoundTripRow, timesBare: string, cpuTimesBare: string): void => {
     if (row.rounds.length === 0) {
-      table.push([label, { colSpan: 7, content: pc.yellow(row.missing ?? "not measured") }]);
+      table.push([label, { colSpan: 8, content: pc.yellow(row.missing ?? "not measured") }]);
       return;
     }
     const o = summarizeOverhead(row.rounds, cores);
     const cpu = o.cpuMicros === undefined ? "–" : fmt(o.cpuMicros);
-    table.push([label, fmt(o.appRps), fmt(o.mainRps), fmt(o.micros), timesBare, cpu, cpuTimesBare, o.noise ? noiseText(o.noise, cores) : "–"]);
+    const mainCpu = o.mainCpuMicros === undefined ? "–" : fmt(o.mainCpuMicros);
+    table.push([label, fmt(o.appRps), fmt(o.mainRps), fmt(o.micros), timesBare, cpu, mainCpu, cpuTimesBare, o.noise ? noiseText(o.noise, cores) : "–"]);
     if (o.errors > 0) addFlag(flags, who, `${o.errors} request(s) failed: they count in no req/s`);
     if (o.noisy) addFlag(flags, who, `noisy: others took ${othersInWords(o.noise)}`);
   };
@@ -402,6 +403,7 @@ export function roundTripLegend(params: Pick<StepResult["params"], "overheadConn
     "µs/req: 1e6/req/s(via pool) − 1e6/req/s(main thread): what one trip to a worker and back adds to a request on the main thread, the median of the rounds",
     "× bare: µs/req over the bare pool's (bench/bare-pool: a pool of a few lines, a yardstick, not a step), paired round by round (median); 1.50x: each trip costs half again the bare pool's",
     "CPU µs/req: the server process's CPU time (every thread: main and workers) during the trivial route, over its requests, the median of the rounds; one quotient, not a difference of two rates, so it moves less between runs; – where it cannot be read (k6, no /proc)",
+    "of it, main thread: the part of CPU µs/req the server's main thread spent (Bun.serve, the pool, the conversions on the server's side); the rest is the workers' and the runtime's own threads'",
     "CPU × bare: CPU µs/req over the bare pool's, paired round by round (median); it counts the app's own work too, the same on both sides",
     `noise: cores other processes took during the worst round; ${FLAG} over ${NOISE_FLAG_CORES}; a flagged figure: measure again when the machine is quiet`,
     "the handler line: offloading pays only for a handler that runs longer than one round trip; shorter, run it on the main thread",

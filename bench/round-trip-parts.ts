@@ -59,6 +59,7 @@ import { app } from "#lib/example-app.ts";
 import type { HeaderList, WireRequest, WireResponse } from "#lib/fetch-protocol.ts";
 import type { AppResponse, RequestData } from "#lib/http-types.ts";
 import { requestData, toRequestData, toResponse } from "#lib/http.ts";
+import type { WireRequest as FlatWireRequest, WireResponse as FlatWireResponse } from "#lib/flat-protocol.ts";
 import type { RequestMessage, ResponseMessage } from "#lib/protocol.ts";
 import { median, relativeSpread } from "./stats.ts";
 
@@ -113,6 +114,10 @@ const WIRE_REQUEST: WireRequest = { method: "GET", url: ORIGIN + TRIVIAL_PATH, h
 /** The example app's answer to it. */
 const APP_RESPONSE: AppResponse = json({ n: 1, fibonacci: 1 });
 const CONTENT_TYPE = APP_RESPONSE.headers["content-type"] ?? "";
+/** The same answer as steps 09-10 carry it: headers as lines, the body as a byte string. */
+const FLAT_RESPONSE: FlatWireResponse = { status: 200, statusText: "", headers: `content-type: ${CONTENT_TYPE}`, body: APP_RESPONSE.body };
+/** The GET as steps 09-10 carry it. */
+const FLAT_REQUEST: FlatWireRequest = { method: "GET", url: ORIGIN + TRIVIAL_PATH, headers: HEADER_LINES, body: null };
 
 // ─── Measuring ────────────────────────────────────────────────────────────────────────────────
 
@@ -296,27 +301,36 @@ function moreOrLess(a: number, b: number): string {
   return `${us(Math.abs(a - b))} µs ${a >= b ? "more" : "less"}`;
 }
 
-// Step 08's conversions, loaded by path so that this file neither breaks nor stops type-checking
+// A step's conversions, loaded by path so that this file neither breaks nor stops type-checking
 // while that step is being edited: a piece that cannot load shows its error in its row.
-interface WireModule {
-  toWireRequest(request: Request): Promise<WireRequest>;
-  fromWireRequest(request: WireRequest): Request;
-  toWireResponse(response: Response): Promise<WireResponse>;
-  fromWireResponse(response: WireResponse): Response;
+interface Conversions<Req, Res> {
+  toWireRequest(request: Request): Promise<Req>;
+  fromWireRequest(request: Req): Request;
+  toWireResponse(response: Response): Promise<Res>;
+  fromWireResponse(response: Res): Response;
 }
-const STEP_08_WIRE = new URL("../solutions/08-your-own-app/wire.ts", import.meta.url).href;
-let wire: WireModule | Error;
-try {
-  wire = (await import(STEP_08_WIRE)) as WireModule;
-} catch (error) {
-  wire = new Error(`solutions/08-your-own-app/wire.ts: ${message(error)}`);
+type WireModule = Conversions<WireRequest, WireResponse>;
+/** Steps 09 and 10's (one wire.ts, the same in both): flat, exact to the byte. */
+type FlatWireModule = Conversions<FlatWireRequest, FlatWireResponse>;
+
+async function loadConversions<M>(solution: string): Promise<M | Error> {
+  try {
+    return (await import(new URL(`../solutions/${solution}/wire.ts`, import.meta.url).href)) as M;
+  } catch (error) {
+    return new Error(`solutions/${solution}/wire.ts: ${message(error)}`);
+  }
 }
-function withWire<T>(op: (w: WireModule, input: T) => unknown): Op<T> {
+/** An operation on a step's conversions; it throws the loading error when they did not load. */
+function using<M, T>(conversions: M | Error, op: (w: M, input: T) => unknown): Op<T> {
   return (input) => {
-    if (wire instanceof Error) throw wire;
-    return op(wire, input);
+    if (conversions instanceof Error) throw conversions;
+    return op(conversions, input);
   };
 }
+const wire = await loadConversions<WireModule>("08-your-own-app");
+const flatWire = await loadConversions<FlatWireModule>("10-batches");
+const withWire = <T>(op: (w: WireModule, input: T) => unknown): Op<T> => using(wire, op);
+const withFlatWire = <T>(op: (w: FlatWireModule, input: T) => unknown): Op<T> => using(flatWire, op);
 
 // The echo worker (section 4), started now: section 1 also adds listeners to it.
 const echo = new Worker(new URL("./round-trip-echo-worker.ts", import.meta.url).href);
@@ -356,6 +370,12 @@ const getWire = s1.add("toWireRequest(GET)", "server, step 08", withWire((w, r: 
 const response = s1.add("toResponse(the app's JSON answer)", "server, steps 01-07", () => toResponse(APP_RESPONSE));
 const bareResponse = s1.add("new Response(body), no headers", "the least a server can answer", () => new Response(APP_RESPONSE.body));
 const fromWire = s1.add("fromWireResponse(that answer)", "server, step 08", withWire((w) => w.fromWireResponse(wireResponse)));
+// The same two conversions in steps 09-10 (exact: every header, bytes as they were), and the way
+// the bare pool does them (repeated headers merged, the body as text): what exactness costs.
+const getFlat = s1.add("toWireRequest(GET), steps 09-10", "server: headers as lines", withFlatWire((w, r: Request) => w.toWireRequest(r)), { ...freshGet, async: true });
+const getBare = s1.add("the bare pool's task for that GET", "server: Object.fromEntries(headers)", (r: Request) => ({ method: r.method, url: r.url, headers: Object.fromEntries(r.headers), body: "" }), freshGet);
+const fromFlat = s1.add("fromWireResponse, steps 09-10", "server: lines and a byte string back", withFlatWire((w) => w.fromWireResponse(FLAT_RESPONSE)));
+const fromBare = s1.add("new Response(text, {status, headers: {…}})", "server: the bare pool's answer", () => new Response(APP_RESPONSE.body, { status: 200, headers: APP_RESPONSE.headers }));
 const timer = s1.add("setTimeout + clearTimeout", "pool: a deadline per task (06+)", () => clearTimeout(setTimeout(noop, 20_000)));
 const promise = s1.add("new Promise + resolve + await", "one promise layer", () => new Promise((resolve) => resolve(1)), { async: true });
 const bookkeeping = s1.add("Map set + get + delete", "AppWorker: an answer found by id", () => {
@@ -373,7 +393,7 @@ await s1.measure();
 progress("\n");
 
 heading("1. Main thread, per request (µs per operation)");
-printRows([floorSync, floorAsync, buildGet, newUrl, query, headerObject, headerPairs, getData, bodyText, postData, getWire, response, bareResponse, fromWire, timer, promise, bookkeeping, listener, dispatch]);
+printRows([floorSync, floorAsync, buildGet, newUrl, query, headerObject, headerPairs, getData, bodyText, postData, getWire, response, bareResponse, fromWire, getFlat, getBare, fromFlat, fromBare, timer, promise, bookkeeping, listener, dispatch]);
 {
   const get = fig(getData);
   const parts = fig(newUrl) + fig(query) + fig(headerObject);
@@ -391,6 +411,9 @@ printRows([floorSync, floorAsync, buildGet, newUrl, query, headerObject, headerP
     `A pool's own bookkeeping per task: a deadline timer ${us(fig(timer))} µs, one promise layer ${us(layer)} µs`,
     `(net of the loop's own await), the id in a Map ${us(fig(bookkeeping))} µs: ${us(perTask)} µs for one of each.`,
     `A listener added and removed per task would cost ${us(fig(listener))} µs, an event dispatched to one listener ${us(fig(dispatch))} µs.`,
+    `Steps 09-10, exact to the byte, spend ${us(fig(getFlat) + fig(fromFlat))} µs on this thread converting a GET and its answer (toWireRequest`,
+    `${us(fig(getFlat))}, fromWireResponse ${us(fig(fromFlat))}); the bare pool, which merges repeated headers and reads bodies as text,`,
+    `${us(fig(getBare) + fig(fromBare))} µs (${us(fig(getBare))} + ${us(fig(fromBare))}).`,
     `What one request through step 07 pays of this table (toRequestData, toResponse, a deadline timer, an id in a Map and`,
     `two promise layers, pool.run's and AppWorker.request's) comes to about ${us(step07)} µs: compare it with the round trips of sections 4 and 5.`,
   );
@@ -411,6 +434,20 @@ const fetchPath = s2.add(
   withWire(async (w) => w.toWireResponse(await app.fetch(w.fromWireRequest(WIRE_REQUEST)))),
   { async: true },
 );
+// The same answer in steps 09-10's worker, and in the bare pool's (bench/bare-pool/fetch-worker.ts):
+// the first keeps every header apart and the body as bytes, the second merges and reads text.
+// Under both sits what any pool of a fetch handler pays: a Request built, the app run.
+const appOnly = s2.add("new Request → app.fetch", "worker, any fetch-handler pool", () => app.fetch(new Request(ORIGIN + TRIVIAL_PATH, { headers: AUTOCANNON_HEADERS })), { async: true });
+const flatPath = s2.add(
+  "fromWireRequest → app.fetch → toWireResponse",
+  "worker, steps 09-10",
+  withFlatWire(async (w) => w.toWireResponse(await app.fetch(w.fromWireRequest(FLAT_REQUEST)))),
+  { async: true },
+);
+const barePath = s2.add("new Request → app.fetch → text + header object", "worker, the bare pool", async () => {
+  const response = await app.fetch(new Request(ORIGIN + TRIVIAL_PATH, { method: "GET", headers: AUTOCANNON_HEADERS, body: null }));
+  return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() };
+}, { async: true });
 // Reading an answer's body: straight to bytes, or after asking `response.body` first (step 08's
 // wire.ts asked it to tell an absent body; step 09's does not).
 const answer = () => new Response('{"n":1,"fibonacci":1}', { headers: { "content-type": "application/json; charset=utf-8" } });
@@ -424,7 +461,7 @@ await s2.measure();
 progress("\n");
 
 heading("2. Worker side, per request (µs per operation, measured on this thread: the code is the same)");
-printRows([handle, hit, miss, fetchPath, direct, viaGetter]);
+printRows([handle, hit, miss, fetchPath, appOnly, flatPath, barePath, direct, viaGetter]);
 {
   const h = fig(handle);
   explain(
@@ -437,6 +474,8 @@ printRows([handle, hit, miss, fetchPath, direct, viaGetter]);
           ` before the one that fits.`,
     `Step 08's worker (rebuild the Request, app.fetch, read the answer back to bytes) spends ${us(fig(fetchPath))} µs,`,
     `${times(fig(fetchPath), h)} what app.handle alone does: a Request and a Response built and read on this side too.`,
+    `Of steps 09-10's ${us(fig(flatPath))} µs, ${us(fig(appOnly))} are the app's own (a Request built, app.fetch): every pool of a fetch handler`,
+    `pays them, the bare one too. The bare pool's worker spends ${us(fig(barePath))} µs in all: exact conversions cost ${moreOrLess(fig(flatPath), fig(barePath))} here.`,
     `Reading an answer to bytes takes ${us(fig(direct))} µs straight, ${us(fig(viaGetter))} µs when its \`body\` was asked first:`,
     `${moreOrLess(fig(viaGetter), fig(direct))} for a getter that builds a stream nobody reads.`,
   );

@@ -13,7 +13,7 @@ import { ROOT, type Step } from "../tools/steps.ts";
 import { loadavg } from "node:os";
 import type { BenchParams, HttpNoise, HttpRound, OverheadRound, PoolRound } from "./config.ts";
 import { HEALTH_PATH, healthPathFor, TRIVIAL_PATH, type LoadTool } from "./load/tool.ts";
-import { processCpuMs, startNoise } from "./noise.ts";
+import { mainThreadCpuMs, processCpuMs, startNoise } from "./noise.ts";
 import { isBare, startServerProcess, type ServerProcess, type ServerTarget } from "./server-process.ts";
 
 export interface RunOptions {
@@ -133,7 +133,7 @@ export async function runHttpRound(opts: RunOptions, perScriptWarmup: boolean): 
     const closed = await timed(`1 closed model, ${p.vus} users`, w + p.durationSec, () => tool.closed(start.url, p, signal), "closed");
     const responsiveness = await timed("2 same load + /health probe", w + p.durationSec, () => tool.responsiveness(start.url, p, signal), "responsiveness");
     const open = await timed(`3 open model, ${p.rate} req/s`, w + p.durationSec, () => tool.open(start.url, p, signal), "open");
-    const overhead = await timed("4 trivial route: app vs main thread", w + 2 * p.overheadSec, () => tool.overhead(start.url, p, signal, () => processCpuMs(start.pid)), "overhead");
+    const overhead = await timed("4 trivial route: app vs main thread", w + 2 * p.overheadSec, () => tool.overhead(start.url, p, signal, () => processCpuMs(start.pid), () => mainThreadCpuMs(start.pid)), "overhead");
     return { round: opts.round, startedAt, loadAtStart, noise, closed, responsiveness, open, overhead };
   } finally {
     signal.removeEventListener("abort", stopOnAbort);
@@ -213,7 +213,7 @@ export async function runOverheadRound(opts: OverheadRunOptions): Promise<Overhe
     }
     const meter = startNoise(start.pid);
     const { app, main } = await phase(who, opts.label, "4 trivial route: app vs main thread", (perScriptWarmup ? p.warmupSec : 0) + 2 * p.overheadSec, opts.laterSec, async () => {
-      const figures = await tool.overhead(start.url, p, signal, () => processCpuMs(start.pid));
+      const figures = await tool.overhead(start.url, p, signal, () => processCpuMs(start.pid), () => mainThreadCpuMs(start.pid));
       // A load tool stopped by Ctrl-C hands back its partial figures: they are not a round.
       if (signal.aborted) throw new Error("aborted");
       return figures;

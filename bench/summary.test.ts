@@ -17,6 +17,7 @@ import {
   summarize,
   pairedCpuRatio,
   serverCpuMicros,
+  mainThreadCpuMicros,
   summarizeOverhead,
 } from "./summary.ts";
 
@@ -228,6 +229,16 @@ describe("the round trip against the bare pool", () => {
     expect(summarizeOverhead([trip(0, 40, { cpuMicros: 60 }), trip(1, 40), trip(2, 40, { cpuMicros: 70 })], 2).cpuMicros).toBeCloseTo(65);
     expect(summarizeOverhead([trip(0, 40)], 2).cpuMicros).toBeUndefined();
   });
+  test("the main thread's part of it, the same way: its CPU ms over the requests, the median of the rounds that have it", () => {
+    const measured = trip(0, 40, { cpuMicros: 75, mainCpuMicros: 30 });
+    expect(mainThreadCpuMicros(measured)).toBeCloseTo(30);
+    expect(mainThreadCpuMicros(trip(0, 40, { cpuMicros: 75 })), "a round where only the process was read").toBeUndefined();
+    expect(mainThreadCpuMicros({ app: { ...measured.app, requests: 0 } })).toBeUndefined();
+    const o = summarizeOverhead([trip(0, 40, { cpuMicros: 70, mainCpuMicros: 20 }), trip(1, 40), trip(2, 40, { cpuMicros: 80, mainCpuMicros: 40 })], 2);
+    expect(o.mainCpuMicros).toBeCloseTo(30);
+    expect(o.cpuMicros, "the process's figure is not the main thread's").toBeCloseTo(75);
+    expect(summarizeOverhead([trip(0, 40, { cpuMicros: 70 })], 2).mainCpuMicros).toBeUndefined();
+  });
   test("CPU × bare pairs rounds by number, and is undefined with no pair measured on both sides", () => {
     const bare = [trip(0, 50, { cpuMicros: 100 }), trip(1, 50, { cpuMicros: 50 })];
     expect(pairedCpuRatio([trip(1, 60, { cpuMicros: 40 }), trip(0, 60, { cpuMicros: 90 })], bare)).toBeCloseTo(0.85); // 0.8 and 0.9
@@ -399,7 +410,7 @@ describe("the round-trip table", () => {
     const table = plainText(
       roundTripTable(
         [
-          { step: "09", rounds: [trip(0, 60, { cpuMicros: 90 }), trip(1, 60, { cpuMicros: 72 }), trip(2, 60, { cpuMicros: 80 })] },
+          { step: "09", rounds: [trip(0, 60, { cpuMicros: 90, mainCpuMicros: 41 }), trip(1, 60, { cpuMicros: 72, mainCpuMicros: 37 }), trip(2, 60, { cpuMicros: 80, mainCpuMicros: 39 })] },
           { step: "08", rounds: [trip(0, 90), trip(1, 90)] },
         ],
         [{ step: "bare", entry: "fetch", rounds: [trip(0, 50, { cpuMicros: 100 }), trip(1, 50, { cpuMicros: 80 }), trip(2, 50, { cpuMicros: 80 })] }],
@@ -408,14 +419,16 @@ describe("the round-trip table", () => {
       ),
     );
     const head = cells(table).split("\n")[0] ?? "";
-    for (const column of ["CPU µs/req", "CPU × bare"]) expect(head).toContain(column);
+    for (const column of ["CPU µs/req", "of it, main thread", "CPU × bare"]) expect(head).toContain(column);
     const line = (step: string) => cells(table).split("\n").find((l) => l.startsWith(`│ ${step} `)) ?? "";
     expect(line("09")).toContain("│ 80 "); // the median of 90, 72 and 80
+    expect(line("09")).toMatch(/│ 80 +│ 39 +│/); // the main thread's median, beside the process's
     expect(line("09")).toContain("0.90x"); // 0.9, 0.9, 1.0: the median of the paired ratios
-    expect(line("08")).toMatch(/│ – +│ – +│/); // k6 or no /proc: nothing to show, nothing made up
+    expect(line("08")).toMatch(/│ – +│ – +│ – +│/); // k6 or no /proc: nothing to show, nothing made up
+    expect(line(bareLabel("fetch")), "a bare pool read for the process alone shows – for its main thread").toMatch(/│ 80 +│ – +│/);
     expect(line(bareLabel("fetch"))).toContain("│ 80 ");
     const legend = roundTripLegend(params);
-    for (const column of ["CPU µs/req", "CPU × bare"]) expect(legend).toContain(`${column}:`);
+    for (const column of ["CPU µs/req", "of it, main thread", "CPU × bare"]) expect(legend).toContain(`${column}:`);
   });
   test("flags noise and failed requests, and a bare pool that did not run", () => {
     const table = plainText(

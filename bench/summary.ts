@@ -159,11 +159,20 @@ export function serverCpuMicros(round: Pick<OverheadRound, "app">): number | und
   return (serverCpuMs * 1000) / requests;
 }
 
+/** Of serverCpuMicros, the main thread's share: µs of its CPU per trivial request; undefined when not measured. */
+export function mainThreadCpuMicros(round: Pick<OverheadRound, "app">): number | undefined {
+  const { serverMainCpuMs, requests } = round.app;
+  if (serverMainCpuMs === undefined || requests <= 0) return undefined;
+  return (serverMainCpuMs * 1000) / requests;
+}
+
 export interface OverheadSummary {
   /** The median over the rounds of each round's µs/req. */
   micros: number;
   /** The median over the rounds of the server's CPU µs per trivial request; undefined when never measured. */
   cpuMicros?: number;
+  /** The same for the server's main thread alone: the median over the rounds; undefined when never measured. */
+  mainCpuMicros?: number;
   /** The trivial route through the app, and the health route on the main thread: req/s, medians. */
   appRps: number;
   mainRps: number;
@@ -182,9 +191,11 @@ export function summarizeOverhead(rounds: readonly OverheadRound[], cores: numbe
     cores,
   );
   const cpu = rounds.map(serverCpuMicros).filter((c): c is number => c !== undefined);
+  const mainCpu = rounds.map(mainThreadCpuMicros).filter((c): c is number => c !== undefined);
   return {
     micros: median(rounds.map(roundTripMicros)),
     ...(cpu.length > 0 ? { cpuMicros: median(cpu) } : {}),
+    ...(mainCpu.length > 0 ? { mainCpuMicros: median(mainCpu) } : {}),
     appRps: median(rounds.map((r) => r.app.rps)),
     mainRps: median(rounds.map((r) => r.main.rps)),
     errors: rounds.reduce((sum, r) => sum + r.app.errors + r.main.errors, 0),

@@ -99,12 +99,15 @@ export const autocannonTool: LoadTool = {
     return { ...toLoadRun(result, p.durationSec), dropped: droppedArrivals(p.rate, p.durationSec, result.requests.total) };
   },
 
-  async overhead(base, p, signal, serverCpuMs) {
-    const before = serverCpuMs?.();
+  async overhead(base, p, signal, serverCpuMs, mainThreadCpuMs) {
+    const before = { all: serverCpuMs?.(), main: mainThreadCpuMs?.() };
     const app = await run(base, { path: TRIVIAL_PATH, connections: p.overheadConnections, durationSec: p.overheadSec }, signal);
-    const after = serverCpuMs?.();
+    const after = { all: serverCpuMs?.(), main: mainThreadCpuMs?.() };
     const main = await run(base, { path: p.healthPath ?? HEALTH_PATH, connections: p.overheadConnections, durationSec: p.overheadSec }, signal);
-    const cpu = before !== undefined && after !== undefined ? { serverCpuMs: after - before } : {};
+    const cpu = {
+      ...(before.all !== undefined && after.all !== undefined ? { serverCpuMs: after.all - before.all } : {}),
+      ...(before.main !== undefined && after.main !== undefined ? { serverMainCpuMs: after.main - before.main } : {}),
+    };
     return { app: { ...toLoadRun(app, p.overheadSec), ...cpu }, main: toLoadRun(main, p.overheadSec) };
   },
 };

@@ -20,9 +20,16 @@ export interface LoadTool {
   /**
    * 4. a trivial app route (/fibonacci/1, through the pool from step 02) then /health (main
    * thread). `serverCpuMs`, when given, reads the server's CPU time so far: a tool that can
-   * records what the trivial route cost it (`app.serverCpuMs`).
+   * records what the trivial route cost it (`app.serverCpuMs`); `mainThreadCpuMs` reads the
+   * same for the server's main thread alone (`app.serverMainCpuMs`).
    */
-  overhead(base: URL, params: BenchParams, signal: AbortSignal, serverCpuMs?: () => number | undefined): Promise<{ app: LoadRun; main: LoadRun }>;
+  overhead(
+    base: URL,
+    params: BenchParams,
+    signal: AbortSignal,
+    serverCpuMs?: () => number | undefined,
+    mainThreadCpuMs?: () => number | undefined,
+  ): Promise<{ app: LoadRun; main: LoadRun }>;
 }
 
 /** The paths every tool loads; the k6 scripts spell the same ones. */

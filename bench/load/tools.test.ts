@@ -45,6 +45,26 @@ describe("the server's CPU during scenario 4", () => {
       await server.stop(true);
     }
   });
+  test("the main thread's counter the same way, apart: app.serverMainCpuMs is its own difference", async () => {
+    const server = Bun.serve({ port: 0, fetch: () => new Response("ok") });
+    const all = [1000, 1250, 9999];
+    const main = [400, 480, 9999];
+    let [allCalls, mainCalls] = [0, 0];
+    try {
+      const params = { ...DEFAULTS, overheadSec: 1, overheadConnections: 2 };
+      const signal = new AbortController().signal;
+      const figures = await autocannonTool.overhead(server.url, params, signal, () => all[allCalls++], () => main[mainCalls++]);
+      expect(mainCalls, "the main thread's counter is read once before the trivial route and once after").toBe(2);
+      expect(figures.app.serverCpuMs).toBe(250);
+      expect(figures.app.serverMainCpuMs).toBe(80);
+      expect(figures.main.serverMainCpuMs, "the health route carries no CPU figure").toBeUndefined();
+      const noMain = await autocannonTool.overhead(server.url, params, signal, () => 5, () => undefined);
+      expect(noMain.app.serverMainCpuMs, "a main-thread counter that cannot read gives no figure").toBeUndefined();
+      expect(noMain.app.serverCpuMs).toBe(0);
+    } finally {
+      await server.stop(true);
+    }
+  });
   test("no counter, or one that cannot read (no /proc): no figure, rather than a made-up 0", async () => {
     const server = Bun.serve({ port: 0, fetch: () => new Response("ok") });
     try {
